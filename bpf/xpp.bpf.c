@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The xdp-preprocd datapath: parse each frame, count it, and write one
+ * feature record per selected frame into this CPU's ring buffer.
+ *
+ * Every read of packet data is bounds-checked twice: against data_end (for
+ * the verifier and for safety) and against the end of the IP packet as its
+ * length field states (so Ethernet padding is never read as L4 data). A
+ * frame that fails a check is counted by kind and passed; a field that
+ * cannot be read is left 0 and the record says so in its flags.
+ *
+ * Build variants (compiled from this file, for benchmarks):
+ *   XPP_PARSE_ONLY  parse into a per-CPU scratch record, no counters, no
+ *                   ring: the cost of parsing alone.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xpp/maps.h"
+#include "xpp/record.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+#define VLAN_HLEN 4
+#define VLAN_VID_MASK 0x0fff
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+/* Packet offsets are kept below this so the verifier can bound them:
+ * offset + length must stay under its 64 KiB packet range limit. */
+#define XPP_MAX_OFF 0x7fff
+
+/* Default ring size per CPU; the loader sets the real one before load. */
+#define XPP_RING_BYTES_DEFAULT (256 * 1024)
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#ifndef XPP_PARSE_ONLY
+struct xpp_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XPP_RING_BYTES_DEFAULT);
+};
+
+/* One ring per possible CPU, indexed by bpf_get_smp_processor_id(). Each
+ * ring has a single producer, so no two CPUs contend on a ring's lock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* set to the number of possible CPUs */
+	__type(key, __u32);
+	__array(values, struct xpp_ring);
+} xpp_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XPP_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct xpp_counters);
+} xpp_counters SEC(".maps");
+
+/* Counters of interfaces that found xpp_counters full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpp_counters);
+} xpp_overflow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpp_config);
+} xpp_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpp_cpu_state);
+} xpp_cpu_state SEC(".maps");
+#else
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpp_record);
+} xpp_scratch SEC(".maps");
+#endif
+
+/* Parse state shared by the helpers below. Offsets are from ctx->data. */
+struct parse {
+	struct xdp_md *ctx;
+	void *data;
+	void *data_end;
+	__u32 lim;	 /* end of the IP packet, clamped to the frame */
+	__u32 malformed; /* XPP_M_* + 1 of the first problem seen, or 0 */
+	__u32 tags;	 /* complete VLAN tags seen */
+};
+
+/* Pointer to len bytes at off, or NULL when they are not in the frame. */
+static __always_inline void *ptr_at(struct parse *p, __u32 off, __u32 len)
+{
+	__u64 o = off;
+	void *ptr;
+
+	if (o > XPP_MAX_OFF)
+		return NULL;
+	/* Bound the very register that is added to the packet pointer:
+	 * clang may otherwise check one copy and add another. */
+	asm volatile("%0 &= 0x7fff" : "+r"(o));
+	ptr = p->data + o;
+	if (ptr + len > p->data_end)
+		return NULL;
+	return ptr;
+}
+
+/* Like ptr_at, but also within the IP packet. */
+static __always_inline void *l4_at(struct parse *p, __u32 off, __u32 len)
+{
+	if (off + len > p->lim)
+		return NULL;
+	return ptr_at(p, off, len);
+}
+
+static __always_inline struct parse parse_init(struct xdp_md *ctx)
+{
+	struct parse p = {
+		.ctx = ctx,
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+
+	p.lim = p.data_end - p.data;
+	return p;
+}
+
+static __always_inline void note(struct parse *p, enum xpp_malformed kind)
+{
+	if (!p->malformed)
+		p->malformed = kind + 1;
+}
+
+static __always_inline void map_v4(__u8 *dst, __be32 addr)
+{
+	*(__u64 *)dst = 0;
+	*(__u32 *)(dst + 8) = bpf_htonl(0x0000ffff);
+	*(__u32 *)(dst + 12) = addr;
+}
+
+static __always_inline void copy_v6(__u8 *dst, const __u8 *src)
+{
+	/* IPv6 addresses in the packet are only 4-byte aligned at best. */
+	*(__u32 *)dst = *(const __u32 *)src;
+	*(__u32 *)(dst + 4) = *(const __u32 *)(src + 4);
+	*(__u32 *)(dst + 8) = *(const __u32 *)(src + 8);
+	*(__u32 *)(dst + 12) = *(const __u32 *)(src + 12);
+}
+
+/*
+ * Ports (or ICMP type and code), TCP flags and window, read field by field
+ * so that a header cut short still yields what it does contain. lim is the
+ * end of the IP packet. Returns XPP_M_* + 1 of a problem found, or 0.
+ *
+ * A global function: the verifier checks it once, not once per path that
+ * reaches it, which keeps the IPv6 walk within the complexity limit.
+ */
+__noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
+			    __u32 off, __u32 lim)
+{
+	struct parse pp = parse_init(ctx), *p = &pp;
+	__u8 *b;
+
+	if (!r)
+		return 0;
+	p->lim = lim;
+	switch (r->proto) {
+	case IPPROTO_TCP:
+		if ((b = l4_at(p, off, 4))) {
+			r->sport = bpf_ntohs(*(__be16 *)b);
+			r->dport = bpf_ntohs(*(__be16 *)(b + 2));
+		}
+		if ((b = l4_at(p, off, 14))) {
+			r->tcp_flags = b[13];
+			if ((b[12] >> 4) < 5) {
+				r->flags |= XPP_F_TCP_BAD_DOFF;
+				note(p, XPP_M_TCP_DOFF);
+			}
+		}
+		if ((b = l4_at(p, off, 16)))
+			r->tcp_window = bpf_ntohs(*(__be16 *)(b + 14));
+		if (!l4_at(p, off, 20))
+			goto trunc;
+		return p->malformed;
+	case IPPROTO_UDP:
+		if ((b = l4_at(p, off, 4))) {
+			r->sport = bpf_ntohs(*(__be16 *)b);
+			r->dport = bpf_ntohs(*(__be16 *)(b + 2));
+		}
+		if (!l4_at(p, off, 8))
+			goto trunc;
+		return p->malformed;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if ((b = l4_at(p, off, 1)))
+			r->sport = b[0];
+		if ((b = l4_at(p, off, 2)))
+			r->dport = b[1];
+		if (!l4_at(p, off, 4))
+			goto trunc;
+		return p->malformed;
+	default:
+		return 0;
+	}
+trunc:
+	r->flags |= XPP_F_L4_TRUNC;
+	note(p, XPP_M_L4_TRUNC);
+	return p->malformed;
+}
+
+static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
+				     __u32 off)
+{
+	int m = xpp_parse_l4(p->ctx, r, off, p->lim);
+
+	if (m && !p->malformed)
+		p->malformed = m;
+}
+
+/* Returns 0 when r holds an IPv4 header's fields, -1 when there is none. */
+static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
+				      __u32 off)
+{
+	struct iphdr *ip = ptr_at(p, off, sizeof(*ip));
+	__u32 hlen, tot, end;
+	__u16 frag;
+
+	if (!ip) {
+		note(p, XPP_M_IP4_TRUNC);
+		return -1;
+	}
+	if (ip->version != 4) {
+		note(p, XPP_M_IP4_VERSION);
+		return -1;
+	}
+	hlen = ip->ihl * 4;
+	if (hlen < sizeof(*ip)) {
+		note(p, XPP_M_IP4_IHL);
+		return -1;
+	}
+	if (!ptr_at(p, off, hlen)) {
+		note(p, XPP_M_IP4_TRUNC);
+		return -1;
+	}
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hlen) {
+		note(p, XPP_M_IP4_LEN);
+		return -1;
+	}
+
+	r->ip_version = 4;
+	r->proto = ip->protocol;
+	r->ttl = ip->ttl;
+	r->ip_len = tot;
+	map_v4(r->saddr, ip->saddr);
+	map_v4(r->daddr, ip->daddr);
+	if (hlen > sizeof(*ip))
+		r->flags |= XPP_F_IP_OPTIONS;
+
+	end = off + tot;
+	p->lim = p->data_end - p->data;
+	if (end > p->lim) {
+		r->flags |= XPP_F_IP_TRUNC;
+		note(p, XPP_M_IP_TRUNC);
+	} else {
+		p->lim = end;
+	}
+
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & (IP_MF | IP_OFFSET))
+		r->flags |= XPP_F_FRAGMENT;
+	if (frag & IP_OFFSET) {
+		r->flags |= XPP_F_FRAG_LATER;
+		return 0;
+	}
+	parse_l4(p, r, off + hlen);
+	return 0;
+}
+
+static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
+				      __u32 off)
+{
+	struct ipv6hdr *ip6 = ptr_at(p, off, sizeof(*ip6));
+	__u32 end, len;
+	__u8 nh, *b;
+	int i;
+
+	if (!ip6) {
+		note(p, XPP_M_IP6_TRUNC);
+		return -1;
+	}
+	if (ip6->version != 6) {
+		note(p, XPP_M_IP6_VERSION);
+		return -1;
+	}
+
+	r->ip_version = 6;
+	r->ttl = ip6->hop_limit;
+	r->ip_len = bpf_ntohs(ip6->payload_len);
+	copy_v6(r->saddr, (__u8 *)&ip6->saddr);
+	copy_v6(r->daddr, (__u8 *)&ip6->daddr);
+
+	off += sizeof(*ip6);
+	end = off + r->ip_len;
+	p->lim = p->data_end - p->data;
+	if (end > p->lim) {
+		r->flags |= XPP_F_IP_TRUNC;
+		note(p, XPP_M_IP_TRUNC);
+	} else {
+		p->lim = end;
+	}
+
+	nh = ip6->nexthdr;
+	for (i = 0; i < XPP_IPV6_EXT_MAX; i++) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (!(b = l4_at(p, off, 2)))
+				goto ext_trunc;
+			len = (b[1] + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if (!(b = l4_at(p, off, 2)))
+				goto ext_trunc;
+			len = (b[1] + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT: {
+			__u16 fo;
+
+			if (!(b = l4_at(p, off, 8)))
+				goto ext_trunc;
+			len = 8;
+			fo = bpf_ntohs(*(__be16 *)(b + 2));
+			if (fo & 0xfff9) /* offset or M */
+				r->flags |= XPP_F_FRAGMENT;
+			if (fo & 0xfff8) {
+				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
+				r->proto = b[0];
+				return 0;
+			}
+			break;
+		}
+		default:
+			r->proto = nh;
+			parse_l4(p, r, off);
+			return 0;
+		}
+		r->flags |= XPP_F_IPV6_EXT;
+		/* The whole extension header must be there, as decoders
+		 * require, before its next-header value is trusted. */
+		if (!l4_at(p, off, len))
+			goto ext_trunc;
+		nh = b[0];
+		off += len;
+	}
+
+	switch (nh) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		r->flags |= XPP_F_EXT_LIMIT;
+		note(p, XPP_M_EXT_LIMIT);
+		r->proto = nh;
+		return 0;
+	}
+	r->proto = nh;
+	parse_l4(p, r, off);
+	return 0;
+
+ext_trunc:
+	r->flags |= XPP_F_IPV6_EXT | XPP_F_L4_TRUNC;
+	r->proto = nh;
+	note(p, XPP_M_EXT_TRUNC);
+	return 0;
+}
+
+/*
+ * Fills r from the frame. Returns 0 when the frame has a usable IP header
+ * (r is then a record), -1 otherwise.
+ */
+static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
+{
+	struct ethhdr *eth = ptr_at(p, 0, sizeof(*eth));
+	__u32 off = sizeof(*eth);
+	__u16 proto;
+	__u8 *tag;
+	int i;
+
+	if (!eth) {
+		note(p, XPP_M_ETH_TRUNC);
+		return -1;
+	}
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (!(tag = ptr_at(p, off, VLAN_HLEN))) {
+			note(p, XPP_M_VLAN_TRUNC);
+			return -1;
+		}
+		if (i == 0) {
+			r->vlan = bpf_ntohs(*(__be16 *)tag) & VLAN_VID_MASK;
+			r->flags |= XPP_F_VLAN;
+		} else {
+			r->flags |= XPP_F_VLAN_QINQ;
+		}
+		p->tags++;
+		proto = *(__be16 *)(tag + 2);
+		off += VLAN_HLEN;
+	}
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		note(p, XPP_M_VLAN_DEPTH);
+		return -1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(p, r, off);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(p, r, off);
+	return -1;
+}
+
+#ifndef XPP_PARSE_ONLY
+static __always_inline struct xpp_counters *counters_get(__u32 ifindex)
+{
+	static const struct xpp_counters zero;
+	struct xpp_counters *c;
+	__u32 key = 0;
+
+	c = bpf_map_lookup_elem(&xpp_counters, &ifindex);
+	if (c)
+		return c;
+	/* First frame on this interface (the daemon normally creates the
+	 * entry at attach time); a racing CPU may create it first. */
+	bpf_map_update_elem(&xpp_counters, &ifindex, &zero, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&xpp_counters, &ifindex);
+	if (c)
+		return c;
+	return bpf_map_lookup_elem(&xpp_overflow, &key);
+}
+
+static __always_inline int bit_set(const __u64 *map, __u32 bit, __u32 words)
+{
+	__u32 w = bit / 64;
+
+	if (w >= words)
+		return 0;
+	return (map[w] >> (bit % 64)) & 1;
+}
+
+static __always_inline int selected(const struct xpp_config *cfg,
+				    const struct xpp_record *r)
+{
+	if (cfg->flags & XPP_CFG_PROTO_FILTER &&
+	    !bit_set(cfg->proto_map, r->proto, 256 / 64))
+		return 0;
+	if (cfg->flags & XPP_CFG_PORT_FILTER) {
+		if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
+			return 0;
+		if (r->flags & (XPP_F_FRAG_LATER | XPP_F_L4_TRUNC) &&
+		    !r->sport && !r->dport)
+			return 0;
+		if (!bit_set(cfg->port_map, r->sport, 65536 / 64) &&
+		    !bit_set(cfg->port_map, r->dport, 65536 / 64))
+			return 0;
+	}
+	return 1;
+}
+
+/* Returns 1 when the record was written, 0 when the ring had no room. */
+static __always_inline int emit(const struct xpp_config *cfg,
+				struct xpp_cpu_state *st,
+				struct xpp_record *r, __u32 cpu)
+{
+	struct xpp_record *slot;
+	void *ring;
+	__u64 *dst, *src;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	int i;
+
+	r->seq = st->seq++;
+	r->ring = cpu;
+	ring = bpf_map_lookup_elem(&xpp_rings, &cpu);
+	if (!ring)
+		return 0;
+	slot = bpf_ringbuf_reserve(ring, sizeof(*slot), 0);
+	if (!slot)
+		return 0;
+	/* Typed 8-byte stores: a byte-wise copy costs twice as much. */
+	dst = (__u64 *)slot;
+	src = (__u64 *)r;
+#pragma unroll
+	for (i = 0; i < XPP_RECORD_SIZE / 8; i++)
+		dst[i] = src[i];
+	/* Readers drain on a timer; wake them only when the ring fills. */
+	if (cfg->wakeup_bytes && !(r->seq & 63) &&
+	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(slot, flags);
+	return 1;
+}
+
+static __always_inline void count_l4(struct xpp_counters *c, __u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		c->tcp++;
+		break;
+	case IPPROTO_UDP:
+		c->udp++;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		c->icmp++;
+		break;
+	default:
+		c->other++;
+	}
+}
+
+SEC("xdp")
+int xpp_xdp(struct xdp_md *ctx)
+{
+	struct parse p = parse_init(ctx);
+	struct xpp_record r = {};
+	struct xpp_counters *c;
+	struct xpp_config *cfg;
+	struct xpp_cpu_state *st;
+	__u32 zero = 0, cpu;
+	int ip, verdict = XDP_PASS;
+
+	r.ts_ns = bpf_ktime_get_ns();
+	r.ifindex = ctx->ingress_ifindex;
+	r.rx_queue = ctx->rx_queue_index;
+	r.frame_len = p.data_end - p.data;
+	r.version = XPP_RECORD_VERSION;
+	ip = parse_frame(&p, &r);
+
+	c = counters_get(r.ifindex);
+	cfg = bpf_map_lookup_elem(&xpp_config, &zero);
+	st = bpf_map_lookup_elem(&xpp_cpu_state, &zero);
+	if (!c || !cfg || !st)
+		return XDP_PASS; /* cannot happen: single-entry arrays */
+
+	c->packets++;
+	c->bytes += r.frame_len;
+	if (p.tags)
+		c->vlan++;
+	if (p.malformed) {
+		__u32 k = p.malformed - 1;
+
+		if (k < XPP_M_MAX)
+			c->malformed[k]++;
+	}
+	if (ip) {
+		c->not_ip++;
+		return XDP_PASS;
+	}
+	if (r.ip_version == 4)
+		c->ipv4++;
+	else
+		c->ipv6++;
+	count_l4(c, r.proto);
+
+	if (!selected(cfg, &r)) {
+		c->records_skipped++;
+		c->filtered++;
+		return XDP_PASS;
+	}
+	if (cfg->flags & XPP_CFG_DROP_SELECTED) {
+		verdict = XDP_DROP;
+		c->dropped++;
+	}
+	if (cfg->sample_n > 1) {
+		__u32 k = st->sample_ctr;
+
+		st->sample_ctr = k + 1 >= cfg->sample_n ? 0 : k + 1;
+		if (k) {
+			c->records_skipped++;
+			return verdict;
+		}
+	}
+
+	cpu = bpf_get_smp_processor_id();
+	if (emit(cfg, st, &r, cpu))
+		c->records++;
+	else
+		c->records_lost++;
+	return verdict;
+}
+#else
+SEC("xdp")
+int xpp_xdp(struct xdp_md *ctx)
+{
+	struct parse p = parse_init(ctx);
+	struct xpp_record *r;
+	__u32 zero = 0;
+
+	r = bpf_map_lookup_elem(&xpp_scratch, &zero);
+	if (!r)
+		return XDP_PASS;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->ts_ns = bpf_ktime_get_ns();
+	r->ifindex = ctx->ingress_ifindex;
+	r->rx_queue = ctx->rx_queue_index;
+	r->frame_len = p.data_end - p.data;
+	parse_frame(&p, r);
+	return XDP_PASS;
+}
+#endif

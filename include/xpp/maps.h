@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Everything besides the record that crosses the kernel/user boundary: the
+ * per-interface counters and the runtime configuration. Shared by the BPF
+ * program and user space.
+ */
+#ifndef XPP_MAPS_H
+#define XPP_MAPS_H
+
+#include <linux/types.h>
+
+/*
+ * Bumped whenever a map's key, value or meaning changes. The daemon refuses
+ * pinned maps written by another schema (see docs/architecture.md).
+ */
+#define XPP_SCHEMA_VERSION 1
+
+/* Interfaces with counters of their own; more share the overflow slot. */
+#define XPP_MAX_IFACES 1024
+/* Key of the counters slot used when the per-interface table is full. */
+#define XPP_IFINDEX_OVERFLOW 0
+
+/* Why a frame was judged malformed. Indexes xpp_counters.malformed[]. */
+enum xpp_malformed {
+	XPP_M_ETH_TRUNC,   /* shorter than an Ethernet header */
+	XPP_M_VLAN_TRUNC,  /* VLAN tag cut short */
+	XPP_M_VLAN_DEPTH,  /* more than two VLAN tags */
+	XPP_M_IP4_TRUNC,   /* IPv4 header cut short */
+	XPP_M_IP4_VERSION, /* IPv4 ethertype, version field not 4 */
+	XPP_M_IP4_IHL,	   /* IHL below 5 */
+	XPP_M_IP4_LEN,	   /* total length below the header length */
+	XPP_M_IP6_TRUNC,   /* IPv6 header cut short */
+	XPP_M_IP6_VERSION, /* IPv6 ethertype, version field not 6 */
+	XPP_M_EXT_TRUNC,   /* IPv6 extension header cut short */
+	XPP_M_EXT_LIMIT,   /* IPv6 extension chain longer than the walk */
+	XPP_M_L4_TRUNC,	   /* TCP/UDP/ICMP header cut short */
+	XPP_M_TCP_DOFF,	   /* TCP data offset below 5 */
+	XPP_M_IP_TRUNC,	   /* IP length beyond the end of the frame */
+	XPP_M_MAX,
+};
+
+/*
+ * One per interface per CPU (BPF_MAP_TYPE_PERCPU_HASH keyed by ifindex),
+ * summed in user space. Every frame lands in exactly one of records,
+ * records_lost, records_skipped (sampled or filtered out) or not_ip, so
+ *   packets == records + records_lost + records_skipped + not_ip.
+ * The protocol and malformed counters break the same frames down further
+ * and overlap with those four.
+ */
+struct xpp_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 ipv4;
+	__u64 ipv6;
+	__u64 vlan;  /* frames with at least one VLAN tag */
+	__u64 tcp;
+	__u64 udp;
+	__u64 icmp;  /* ICMP and ICMPv6 */
+	__u64 other; /* IP with any other L4 protocol (or none) */
+	__u64 not_ip; /* no usable IP header: other ethertype or malformed */
+	__u64 records;
+	__u64 records_lost;    /* ring full or missing: record dropped */
+	__u64 records_skipped; /* sampled out or not selected by a filter */
+	__u64 filtered;	       /* part of records_skipped: filters */
+	__u64 dropped;	       /* frames given XDP_DROP by configuration */
+	__u64 malformed[XPP_M_MAX];
+};
+
+/* Bits of xpp_config.flags */
+enum {
+	/* Give XDP_DROP to selected frames instead of XDP_PASS. */
+	XPP_CFG_DROP_SELECTED = 1 << 0,
+	/* Only frames whose L4 protocol is set in proto_map are selected. */
+	XPP_CFG_PROTO_FILTER = 1 << 1,
+	/* Only frames whose source or destination port is set in port_map
+	 * are selected (TCP and UDP; other protocols never match). */
+	XPP_CFG_PORT_FILTER = 1 << 2,
+};
+
+/*
+ * Runtime configuration, the only value of a one-entry array map. A frame
+ * with an IP header is "selected" when it passes the enabled filters;
+ * selected frames are recorded one in sample_n per CPU (0 and 1 mean every
+ * frame) and get the configured verdict. Everything else passes.
+ */
+struct xpp_config {
+	__u32 flags;
+	__u32 sample_n;
+	/* Force a ring wakeup once this many bytes wait (0: never; the
+	 * reader polls on its own timer). */
+	__u32 wakeup_bytes;
+	__u32 reserved;
+	__u64 proto_map[256 / 64];
+	__u64 port_map[65536 / 64];
+};
+
+/* Per-CPU state of the program (BPF_MAP_TYPE_PERCPU_ARRAY, one entry). */
+struct xpp_cpu_state {
+	__u32 seq;	   /* next record sequence number of this CPU's ring */
+	__u32 sample_ctr;  /* frames selected since the last sampled one */
+};
+
+#endif /* XPP_MAPS_H */

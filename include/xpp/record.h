@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The feature record: one per selected packet, written by the XDP program
+ * into a per-CPU ring buffer and read by the daemon and every consumer.
+ *
+ * Shared verbatim by the BPF program (bpf/), the daemon, xdpctl and any C
+ * consumer. docs/record.md describes it field by field, with a numpy dtype.
+ *
+ * Rules of the layout: fixed size, every field naturally aligned, no
+ * implicit padding (checked below), numeric fields in host byte order,
+ * addresses in network byte order. Changing the layout means bumping
+ * XPP_RECORD_VERSION.
+ */
+#ifndef XPP_RECORD_H
+#define XPP_RECORD_H
+
+#include <linux/types.h>
+
+#define XPP_RECORD_VERSION 1
+#define XPP_RECORD_SIZE 72
+
+/* Bits of xpp_record.flags */
+enum {
+	/* IPv4 MF set or fragment offset non-zero; IPv6 fragment header with
+	 * M set or offset non-zero. */
+	XPP_F_FRAGMENT = 1 << 0,
+	/* A fragment other than the first: no L4 header, ports are 0. */
+	XPP_F_FRAG_LATER = 1 << 1,
+	/* IPv4 header longer than 20 bytes (IHL > 5). */
+	XPP_F_IP_OPTIONS = 1 << 2,
+	/* IPv6 extension headers were walked before the L4 header. */
+	XPP_F_IPV6_EXT = 1 << 3,
+	/* The L4 header (or an IPv6 extension header) is cut short by the
+	 * end of the frame or of the IP packet: the fields it would have
+	 * filled and that are missing are 0. */
+	XPP_F_L4_TRUNC = 1 << 4,
+	/* The IPv6 extension header walk hit its limit (XPP_IPV6_EXT_MAX):
+	 * proto holds the next-header value where the walk stopped. */
+	XPP_F_EXT_LIMIT = 1 << 5,
+	/* The IP length field claims more bytes than the frame holds. */
+	XPP_F_IP_TRUNC = 1 << 6,
+	/* Two VLAN tags (QinQ); vlan holds the outer one. */
+	XPP_F_VLAN_QINQ = 1 << 7,
+	/* TCP data offset below 5 words: flags and window are still read
+	 * from their fixed positions, as decoders do. */
+	XPP_F_TCP_BAD_DOFF = 1 << 8,
+	/* At least one VLAN tag (vlan may still be 0: a priority tag). */
+	XPP_F_VLAN = 1 << 9,
+};
+
+/* Number of IPv6 extension headers walked before giving up. */
+#define XPP_IPV6_EXT_MAX 8
+
+struct xpp_record {
+	__u64 ts_ns;	  /*  0: bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u32 seq;	  /*  8: per-ring sequence, +1 per record attempt */
+	__u32 ifindex;	  /* 12: ingress interface */
+	__u8 saddr[16];	  /* 16: network order; IPv4 as ::ffff:a.b.c.d */
+	__u8 daddr[16];	  /* 32: network order; IPv4 as ::ffff:a.b.c.d */
+	__u16 sport;	  /* 48: TCP/UDP source port; ICMP(v6) type */
+	__u16 dport;	  /* 50: TCP/UDP destination port; ICMP(v6) code */
+	__u16 frame_len;  /* 52: bytes from the Ethernet header on */
+	__u16 ip_len;	  /* 54: IPv4 total length / IPv6 payload length */
+	__u16 tcp_window; /* 56: TCP window, unscaled */
+	__u16 vlan;	  /* 58: outermost VLAN id (12 bits), 0 if untagged */
+	__u16 rx_queue;	  /* 60: rx queue index */
+	__u16 flags;	  /* 62: XPP_F_* */
+	__u16 ring;	  /* 64: ring (CPU) the record was written to */
+	__u8 version;	  /* 66: XPP_RECORD_VERSION */
+	__u8 ip_version;  /* 67: 4 or 6 */
+	__u8 proto;	  /* 68: L4 protocol (IPv6: after the extension walk) */
+	__u8 ttl;	  /* 69: IPv4 TTL / IPv6 hop limit */
+	__u8 tcp_flags;	  /* 70: CWR ECE URG ACK PSH RST SYN FIN, bit 7..0 */
+	__u8 reserved;	  /* 71: 0 */
+};
+
+_Static_assert(sizeof(struct xpp_record) == XPP_RECORD_SIZE,
+	       "struct xpp_record must stay XPP_RECORD_SIZE bytes");
+_Static_assert(__builtin_offsetof(struct xpp_record, reserved) == 71,
+	       "struct xpp_record has unexpected padding");
+
+#endif /* XPP_RECORD_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Levelled logging to stderr. Under systemd (JOURNAL_STREAM names our
+ * stderr) every line carries a <N> syslog priority prefix that journald
+ * turns into the entry's priority; on a terminal it carries the program
+ * name and the level instead. libbpf's own messages are routed here, one
+ * level quieter.
+ */
+#ifndef XPP_LOG_H
+#define XPP_LOG_H
+
+#include <errno.h>
+#include <syslog.h>
+
+void xpp_log_init(const char *progname, int max_level);
+void xpp_log_set_level(int max_level);
+int xpp_log_level(void);
+void xpp_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Logs and returns -abs(err), with errno set for %m. */
+int xpp_log_errno(int level, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define pr_err(...) xpp_log(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...) xpp_log(LOG_WARNING, __VA_ARGS__)
+#define pr_notice(...) xpp_log(LOG_NOTICE, __VA_ARGS__)
+#define pr_info(...) xpp_log(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) xpp_log(LOG_DEBUG, __VA_ARGS__)
+
+#define log_error_errno(err, ...) xpp_log_errno(LOG_ERR, err, __VA_ARGS__)
+#define log_warn_errno(err, ...) xpp_log_errno(LOG_WARNING, err, __VA_ARGS__)
+#define log_debug_errno(err, ...) xpp_log_errno(LOG_DEBUG, err, __VA_ARGS__)
+
+#endif /* XPP_LOG_H */

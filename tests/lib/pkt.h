@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Frame builder for tests: layers are appended in order, lengths and
+ * checksums are filled in by pkt_finish() unless a test overrides them
+ * afterwards to make the frame malformed.
+ */
+#ifndef XPP_TEST_PKT_H
+#define XPP_TEST_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_MAX 2048
+
+struct pkt {
+	uint8_t b[PKT_MAX];
+	size_t len;
+	/* Offsets of the last headers added, -1 when absent. */
+	int l3, l4;
+	int ip_version;
+	uint8_t l4_proto;
+};
+
+void pkt_init(struct pkt *p);
+/* Ethernet header with the given ethertype; fixed test MAC addresses. */
+void pkt_eth(struct pkt *p, uint16_t ethertype);
+/* One VLAN tag body (TCI and the next ethertype); the TPID is the
+ * previous header's ethertype. */
+void pkt_vlan(struct pkt *p, uint16_t tci, uint16_t ethertype);
+/* IPv4 header; ihl_words >= 5 adds (ihl_words - 5) * 4 bytes of NOP
+ * options. frag is the host-order flags+offset field. */
+void pkt_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t proto,
+	      uint8_t ttl, unsigned int ihl_words, uint16_t frag);
+void pkt_ipv6(struct pkt *p, const char *src, const char *dst,
+	      uint8_t nexthdr, uint8_t hop_limit);
+/* IPv6 extension headers. len_units is the header's own length field. */
+void pkt_ext(struct pkt *p, uint8_t type, uint8_t nexthdr, uint8_t len_units);
+void pkt_frag6(struct pkt *p, uint8_t nexthdr, uint16_t offset_units, int more,
+	       uint32_t id);
+void pkt_udp(struct pkt *p, uint16_t sport, uint16_t dport);
+void pkt_tcp(struct pkt *p, uint16_t sport, uint16_t dport, uint8_t flags,
+	     uint16_t window);
+void pkt_icmp(struct pkt *p, uint8_t type, uint8_t code);
+void pkt_payload(struct pkt *p, size_t n, uint8_t fill);
+/* Sets IP and L4 lengths and checksums from what was built. */
+void pkt_finish(struct pkt *p);
+
+void pkt_put16(struct pkt *p, size_t off, uint16_t v); /* network order */
+uint16_t pkt_get16(const struct pkt *p, size_t off);
+
+#endif
