@@ -28,6 +28,7 @@
 #include "names.h"
 #include "pkt.h"
 #include "tap.h"
+#include "util.h"
 
 #define V4A "198.18.0.1"
 #define V4B "198.19.0.2"
@@ -167,9 +168,13 @@ static void expect_counters(const struct xpp_counters *want)
 			return;
 		}
 	}
-	/* The invariant every consumer relies on. */
+	/* The invariants every consumer relies on (docs/datapath.md). */
 	ASSERT_EQ(got.packets, got.records + got.records_lost +
 				       got.records_skipped + got.not_ip);
+	ASSERT_EQ(got.ipv4 + got.ipv6,
+		  got.records + got.records_lost + got.records_skipped);
+	ASSERT_EQ(got.tcp + got.udp + got.icmp + got.other,
+		  got.ipv4 + got.ipv6);
 }
 
 static void addr_mapped(uint8_t out[16], const char *s)
@@ -617,21 +622,29 @@ static void test_ipv6_ext_chain(void)
 
 static void test_ipv6_later_fragment(void)
 {
+	static const uint16_t offsets[] = { 1, 100, 8191 }; /* 8-byte units */
 	struct pkt p;
+	size_t i;
 
-	reset();
-	pkt_init(&p);
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, V6A, V6B, IPPROTO_FRAGMENT, 64);
-	pkt_frag6(&p, IPPROTO_TCP, 100, 0, 7); /* last fragment */
-	pkt_tcp(&p, 1, 2, TCP_SYN, 3);		/* payload, not a header */
-	pkt_finish(&p);
-	one_record(&p, &(struct want){
-			       .src = V6A, .dst = V6B, .ip_version = 6,
-			       .proto = 6, .ttl = 64, .ip_len = 28,
-			       .frame_len = 82,
-			       .flags = XPP_F_IPV6_EXT | XPP_F_FRAGMENT |
-					XPP_F_FRAG_LATER });
+	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+		reset();
+		pkt_init(&p);
+		pkt_eth(&p, ETH_P_IPV6);
+		pkt_ipv6(&p, V6A, V6B, IPPROTO_FRAGMENT, 64);
+		pkt_frag6(&p, IPPROTO_TCP, offsets[i], i == 1, 7);
+		pkt_tcp(&p, 1, 2, TCP_SYN, 3); /* payload, not a header */
+		pkt_finish(&p);
+		one_record(&p, &(struct want){
+				       .src = V6A, .dst = V6B, .ip_version = 6,
+				       .proto = 6, .ttl = 64, .ip_len = 28,
+				       .frame_len = 82,
+				       .flags = XPP_F_IPV6_EXT | XPP_F_FRAGMENT |
+						XPP_F_FRAG_LATER });
+		if (tap_failed) {
+			printf("# at offset %u\n", offsets[i]);
+			return;
+		}
+	}
 }
 
 static void test_ipv6_atomic_fragment(void)
@@ -1328,6 +1341,91 @@ static void test_counters_add_up(void)
 	ASSERT_EQ(nrecs, 30);
 }
 
+/* ---- the documented numpy dtype ------------------------------------- */
+
+static void json_u8s(FILE *f, const char *name, const __u8 *v, int n)
+{
+	int i;
+
+	fprintf(f, "\"%s\":[", name);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? "," : "", v[i]);
+	fprintf(f, "],");
+}
+
+/* docs/record.md gives a numpy dtype; read kernel-written records with it
+ * and compare every field with the C struct's view of the same bytes. */
+static void test_numpy_dtype_from_docs(void)
+{
+	const char *src = getenv("XPP_SRCDIR");
+	char bin[] = "/tmp/xpp-dtype-XXXXXX", json[64], cmd[1024];
+	struct pkt p;
+	FILE *f;
+	int i, fd, rc;
+
+	if (!src)
+		SKIP("XPP_SRCDIR not set (run through meson test)");
+	if (access("/usr/bin/python3", X_OK) ||
+	    system("/usr/bin/python3 -c 'import numpy' 2>/dev/null"))
+		SKIP("python3-numpy is not installed");
+	reset();
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 0x0fff, ETH_P_IP);
+	pkt_ipv4(&p, V4A, V4B, IPPROTO_TCP, 17, 6, 0x2000);
+	pkt_tcp(&p, 65535, 1, 0xff, 0xfffe);
+	pkt_finish(&p);
+	run_pass(&p);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, V6A, V6B, IPPROTO_ICMPV6, 200);
+	pkt_icmp(&p, 135, 7);
+	pkt_finish(&p);
+	run_pass(&p);
+	ASSERT_PASSED();
+	ASSERT_EQ(nrecs, 2);
+
+	fd = mkstemp(bin);
+	ASSERT_TRUE(fd >= 0);
+	rc = write(fd, recs, sizeof(recs[0]) * nrecs);
+	close(fd);
+	snprintf(json, sizeof(json), "%s.json", bin);
+	f = fopen(json, "w");
+	if (rc != (int)sizeof(recs[0]) * nrecs || !f) {
+		unlink(bin);
+		ASSERT_TRUE(!"writing the records");
+	}
+	fprintf(f, "[");
+	for (i = 0; i < nrecs; i++) {
+		const struct xpp_record *r = &recs[i];
+
+		fprintf(f, "%s{", i ? "," : "");
+		json_u8s(f, "saddr", r->saddr, 16);
+		json_u8s(f, "daddr", r->daddr, 16);
+		fprintf(f, "\"ts_ns\":%llu,\"seq\":%u,\"ifindex\":%u,"
+			   "\"sport\":%u,\"dport\":%u,\"frame_len\":%u,"
+			   "\"ip_len\":%u,\"tcp_window\":%u,\"vlan\":%u,"
+			   "\"rx_queue\":%u,\"flags\":%u,\"ring\":%u,"
+			   "\"version\":%u,\"ip_version\":%u,\"proto\":%u,"
+			   "\"ttl\":%u,\"tcp_flags\":%u,\"reserved\":%u}",
+			(unsigned long long)r->ts_ns, r->seq, r->ifindex,
+			r->sport, r->dport, r->frame_len, r->ip_len,
+			r->tcp_window, r->vlan, r->rx_queue, r->flags, r->ring,
+			r->version, r->ip_version, r->proto, r->ttl,
+			r->tcp_flags, r->reserved);
+	}
+	fprintf(f, "]\n");
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 %s/tests/bpf/check_dtype.py "
+		 "%s/docs/record.md %s %s",
+		 src, src, bin, json);
+	rc = system(cmd);
+	unlink(bin);
+	unlink(json);
+	ASSERT_EQ(rc, 0);
+}
+
 /* ---- a real interface: ifindex and rx queue ------------------------- */
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1453,6 +1551,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_ring_full_counted),
 	TAP_CASE(test_wakeup_only_past_mark),
 	TAP_CASE(test_counters_add_up),
+	TAP_CASE(test_numpy_dtype_from_docs),
 	TAP_CASE(test_ifindex_and_rx_queue),
 };
 

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * prog_cost: kernel cost per packet of the xdp-preprocd program, measured
+ * with BPF_PROG_TEST_RUN next to a bare XDP_DROP and a parse-only build of
+ * the same parser, in the same run, rounds interleaved so that machine
+ * noise hits every program alike. Reports min/median/max ns per packet and
+ * the ratios of the medians.
+ *
+ * Records are drained between batches (drain time not counted), so the
+ * figure is the producer's own cost with a warm, non-full ring.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <unistd.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+
+#include "datapath.h"
+#include "log.h"
+#include "pkt.h"
+#include "xpp_drop.skel.h"
+#include "xpp_parse.skel.h"
+
+#define MAX_ROUNDS 64
+
+struct frame {
+	const char *name;
+	struct pkt p;
+};
+
+struct prog {
+	const char *name;
+	int fd;
+	double ns[MAX_ROUNDS];
+};
+
+static unsigned long long discard;
+
+static int count_record(void *ctx, const struct xpp_record *r)
+{
+	discard += r->seq;
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void build_frames(struct frame *f)
+{
+	f[0].name = "ipv4-udp-64";
+	pkt_init(&f[0].p);
+	pkt_eth(&f[0].p, ETH_P_IP);
+	pkt_ipv4(&f[0].p, "198.18.0.1", "198.19.0.1", IPPROTO_UDP, 64, 5, 0);
+	pkt_udp(&f[0].p, 1024, 9);
+	pkt_payload(&f[0].p, 64 - 42, 0);
+	pkt_finish(&f[0].p);
+
+	f[1].name = "ipv6-tcp-ext-90";
+	pkt_init(&f[1].p);
+	pkt_eth(&f[1].p, ETH_P_IPV6);
+	pkt_ipv6(&f[1].p, "2001:2::1", "2001:2::2", IPPROTO_HOPOPTS, 64);
+	pkt_ext(&f[1].p, IPPROTO_HOPOPTS, IPPROTO_TCP, 0);
+	pkt_tcp(&f[1].p, 443, 50000, 0x10, 512);
+	pkt_finish(&f[1].p);
+
+	f[2].name = "vlan-ipv4-tcp-512";
+	pkt_init(&f[2].p);
+	pkt_eth(&f[2].p, ETH_P_8021Q);
+	pkt_vlan(&f[2].p, 100, ETH_P_IP);
+	pkt_ipv4(&f[2].p, "198.18.0.1", "198.19.0.1", IPPROTO_TCP, 64, 5, 0);
+	pkt_tcp(&f[2].p, 80, 40000, 0x18, 1000);
+	pkt_payload(&f[2].p, 512 - 58, 0);
+	pkt_finish(&f[2].p);
+}
+
+/* Wall-clock ns per packet of one batch of `repeat` runs. */
+static double run_batch(int fd, const struct pkt *p, unsigned int repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b,
+		    .data_size_in = p->len, .repeat = repeat);
+	double t0, t1;
+
+	t0 = now();
+	if (bpf_prog_test_run_opts(fd, &o) < 0) {
+		fprintf(stderr, "prog_cost: test run failed: %s\n",
+			strerror(errno));
+		exit(1);
+	}
+	t1 = now();
+	return (t1 - t0) * 1e9 / repeat;
+}
+
+/*
+ * A test run with repeat > 1 puts the program into the kernel's XDP
+ * dispatcher and takes it out again; rebuilding the dispatcher costs tens
+ * of milliseconds per call here, which would swamp the figures. A program
+ * that is already attached natively somewhere stays in the dispatcher, so
+ * attach each one to a veth of a private namespace for the duration.
+ */
+static char netns[64];
+
+static void netns_cleanup(void)
+{
+	char cmd[128];
+
+	if (!netns[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "ip netns del %s", netns);
+	if (system(cmd))
+		fprintf(stderr, "prog_cost: could not remove netns %s\n", netns);
+	netns[0] = '\0';
+}
+
+static void on_signal(int sig)
+{
+	netns_cleanup();
+	_exit(128 + sig);
+}
+
+static int dispatcher_pin(struct prog *progs, int n)
+{
+	char cmd[256], path[128];
+	int i, fd, ifindex;
+
+	snprintf(netns, sizeof(netns), "xpp-cost-%d", getpid());
+	atexit(netns_cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	snprintf(cmd, sizeof(cmd), "ip netns add %s", netns);
+	if (system(cmd)) {
+		netns[0] = '\0';
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+		return -1;
+	close(fd);
+	for (i = 0; i < n; i++) {
+		char dev[16];
+
+		snprintf(dev, sizeof(dev), "pc%d", i);
+		snprintf(cmd, sizeof(cmd),
+			 "ip link add %s type veth peer %sp", dev, dev);
+		if (system(cmd))
+			return -1;
+		ifindex = if_nametoindex(dev);
+		if (!ifindex || bpf_xdp_attach(ifindex, progs[i].fd,
+					       XDP_FLAGS_DRV_MODE, NULL))
+			return -1;
+	}
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: prog_cost [--rounds N] [--repeat N] [--json FILE]\n"
+		"Kernel cost per packet (BPF_PROG_TEST_RUN) of the xdp-preprocd\n"
+		"program next to XDP_DROP and a parse-only build.\n"
+		"  --rounds N   interleaved rounds per program (default 7, max %d)\n"
+		"  --repeat N   packets per round (default 2000000)\n"
+		"  --json FILE  also write the results as JSON to FILE\n",
+		MAX_ROUNDS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct xpp_datapath_opts dpo = { .ring_bytes = 64 << 20 };
+	unsigned int rounds = 7, repeat = 2000000, batch, i, r, f;
+	const char *json = NULL;
+	struct frame frames[3];
+	struct xpp_datapath *dp;
+	struct xpp_reader *rd;
+	struct xpp_parse_bpf *parse;
+	struct xpp_drop_bpf *drop;
+	struct prog progs[3];
+	cpu_set_t set;
+	FILE *jf = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rounds = strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			repeat = strtoul(optarg, NULL, 10);
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1000) {
+		fprintf(stderr, "prog_cost: --rounds must be 1..%d and "
+				"--repeat at least 1000\n", MAX_ROUNDS);
+		return 2;
+	}
+	xpp_log_init("prog_cost", LOG_WARNING);
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+
+	dp = xpp_datapath__open(&dpo);
+	parse = xpp_parse_bpf__open_and_load();
+	drop = xpp_drop_bpf__open_and_load();
+	if (!dp || !parse || !drop) {
+		fprintf(stderr, "prog_cost: loading the programs failed: %s "
+				"(run as root)\n", strerror(errno));
+		return 1;
+	}
+	rd = xpp_reader__new(dp, count_record, NULL);
+	if (!rd) {
+		fprintf(stderr, "prog_cost: ring reader: %s\n", strerror(errno));
+		return 1;
+	}
+	progs[0] = (struct prog){ "xdp_drop",
+				  bpf_program__fd(drop->progs.xpp_drop) };
+	progs[1] = (struct prog){ "parse_only",
+				  bpf_program__fd(parse->progs.xpp_xdp) };
+	progs[2] = (struct prog){ "xdp_preprocd", xpp_datapath__prog_fd(dp) };
+	if (dispatcher_pin(progs, 3))
+		fprintf(stderr, "prog_cost: warning: could not attach the "
+				"programs to a private veth; figures include "
+				"the XDP dispatcher's rebuild per call\n");
+	build_frames(frames);
+	/* A batch must fit the 64 MiB ring: 80 bytes per record. */
+	batch = (64u << 20) / 80 / 2;
+
+	if (json) {
+		jf = fopen(json, "w");
+		if (!jf) {
+			fprintf(stderr, "prog_cost: %s: %s\n", json,
+				strerror(errno));
+			return 1;
+		}
+		fprintf(jf, "{\"bench\":\"prog_cost\",\"rounds\":%u,"
+			    "\"repeat\":%u,\"frames\":[", rounds, repeat);
+	}
+	printf("%-18s %-13s %8s %8s %8s %10s\n", "frame", "program",
+	       "min_ns", "med_ns", "max_ns", "vs_parse");
+	for (f = 0; f < 3; f++) {
+		double med[3];
+
+		for (r = 0; r < rounds; r++) {
+			for (i = 0; i < 3; i++) {
+				unsigned int left = repeat;
+				double sum = 0;
+
+				while (left) {
+					unsigned int n = left < batch ? left :
+									batch;
+
+					sum += run_batch(progs[i].fd,
+							 &frames[f].p, n) * n;
+					left -= n;
+					xpp_reader__drain(rd);
+				}
+				progs[i].ns[r] = sum / repeat;
+			}
+		}
+		for (i = 0; i < 3; i++) {
+			qsort(progs[i].ns, rounds, sizeof(double), cmp_double);
+			med[i] = progs[i].ns[rounds / 2];
+		}
+		if (jf)
+			fprintf(jf, "%s{\"frame\":\"%s\",\"len\":%zu,"
+				    "\"programs\":[",
+				f ? "," : "", frames[f].name, frames[f].p.len);
+		for (i = 0; i < 3; i++) {
+			printf("%-18s %-13s %8.2f %8.2f %8.2f %9.2fx\n",
+			       frames[f].name, progs[i].name, progs[i].ns[0],
+			       med[i], progs[i].ns[rounds - 1],
+			       med[i] / med[1]);
+			if (jf)
+				fprintf(jf, "%s{\"name\":\"%s\",\"min_ns\":%.3f,"
+					    "\"median_ns\":%.3f,\"max_ns\":%.3f,"
+					    "\"vs_parse_only\":%.3f,"
+					    "\"vs_xdp_drop\":%.3f}",
+					i ? "," : "", progs[i].name,
+					progs[i].ns[0], med[i],
+					progs[i].ns[rounds - 1],
+					med[i] / med[1], med[i] / med[0]);
+		}
+		if (jf)
+			fprintf(jf, "]}");
+	}
+	if (jf) {
+		fprintf(jf, "]}\n");
+		fclose(jf);
+	}
+	xpp_reader__free(rd);
+	xpp_datapath__destroy(dp);
+	xpp_parse_bpf__destroy(parse);
+	xpp_drop_bpf__destroy(drop);
+	return 0;
+}
