@@ -1445,7 +1445,7 @@ static void ifindex_queue_body(const char *ns, int *ret_nsfd)
 	char path[128];
 	struct xdp_md ctx = {};
 	struct pkt p;
-	__u32 verdict;
+	__u32 verdict = ~0u;
 	int nsfd, ifindex, err;
 
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);
