@@ -84,6 +84,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xpp_cpu_state);
 } xpp_cpu_state SEC(".maps");
+
+/* Not used by the program: user space records what created the pins. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpp_meta);
+} xpp_meta SEC(".maps");
 #else
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,11 +16,22 @@
 #include "util.h"
 #include "xpp.skel.h"
 
+struct ring_pos {
+	const unsigned long *cons; /* mmap'ed consumer page */
+	const unsigned long *prod; /* mmap'ed producer page */
+};
+
 struct xpp_datapath {
 	struct xpp_bpf *skel;
 	unsigned int nr_rings;
+	unsigned int ring_bytes;
 	int *ring_fds;
+	struct ring_pos *pos;
 	int ncpus; /* possible CPUs: per-CPU map values come in this many */
+	bool adopted;
+	char *pin_root;
+	char *errbuf;
+	size_t errbuf_sz;
 };
 
 static bool is_pow2(unsigned int v)
@@ -24,27 +39,51 @@ static bool is_pow2(unsigned int v)
 	return v && !(v & (v - 1));
 }
 
-/* One ring per CPU. Created before the program is loaded: the first one
- * also serves as the outer map's inner-map template (libbpf 1.1 cannot
- * resize the template it would build from BTF). */
-static int rings_create(struct xpp_datapath *dp, unsigned int bytes)
+/* A message for the user, kept for the caller; returns err. */
+static int dp_err(struct xpp_datapath *dp, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int dp_err(struct xpp_datapath *dp, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (dp->errbuf && dp->errbuf_sz) {
+		va_start(ap, fmt);
+		vsnprintf(dp->errbuf, dp->errbuf_sz, fmt, ap);
+		va_end(ap);
+	}
+	return err < 0 ? err : -err;
+}
+
+static int rings_alloc(struct xpp_datapath *dp)
 {
 	unsigned int i;
 
 	dp->ring_fds = calloc(dp->nr_rings, sizeof(*dp->ring_fds));
-	if (!dp->ring_fds)
+	dp->pos = calloc(dp->nr_rings, sizeof(*dp->pos));
+	if (!dp->ring_fds || !dp->pos)
 		return -ENOMEM;
 	for (i = 0; i < dp->nr_rings; i++)
 		dp->ring_fds[i] = -1;
+	return 0;
+}
+
+/* One ring per CPU. Created before the program is loaded: the first one
+ * also serves as the outer map's inner-map template (libbpf 1.1 cannot
+ * resize the template it would build from BTF). */
+static int rings_create(struct xpp_datapath *dp)
+{
+	unsigned int i;
+
 	for (i = 0; i < dp->nr_rings; i++) {
 		char name[32]; /* libbpf cuts it to BPF_OBJ_NAME_LEN */
 		int fd;
 
 		snprintf(name, sizeof(name), "xpp_ring%u", i);
-		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, bytes,
-				    NULL);
+		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0,
+				    dp->ring_bytes, NULL);
 		if (fd < 0)
-			return log_debug_errno(errno, "creating ring %u: %m", i);
+			return dp_err(dp, -errno, "creating ring %u (%u bytes): %s",
+				      i, dp->ring_bytes, strerror(errno));
 		dp->ring_fds[i] = fd;
 	}
 	return 0;
@@ -57,58 +96,316 @@ static int rings_insert(struct xpp_datapath *dp)
 
 	for (i = 0; i < dp->nr_rings; i++)
 		if (bpf_map_update_elem(outer, &i, &dp->ring_fds[i], BPF_ANY) < 0)
-			return log_debug_errno(errno,
-					       "inserting ring %u: %m", i);
+			return dp_err(dp, -errno, "inserting ring %u: %s", i,
+				      strerror(errno));
+	return 0;
+}
+
+/* Maps the consumer and producer position pages of every ring, read-only:
+ * they give records written and consumed, exactly and across restarts. */
+static int rings_map_positions(struct xpp_datapath *dp)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned int i;
+
+	for (i = 0; i < dp->nr_rings; i++) {
+		void *c, *p;
+
+		c = mmap(NULL, page, PROT_READ, MAP_SHARED, dp->ring_fds[i], 0);
+		if (c == MAP_FAILED)
+			return dp_err(dp, -errno, "mapping ring %u: %s", i,
+				      strerror(errno));
+		dp->pos[i].cons = c;
+		p = mmap(NULL, page, PROT_READ, MAP_SHARED, dp->ring_fds[i],
+			 page);
+		if (p == MAP_FAILED)
+			return dp_err(dp, -errno, "mapping ring %u: %s", i,
+				      strerror(errno));
+		dp->pos[i].prod = p;
+	}
+	return 0;
+}
+
+static int path_join(char *buf, size_t sz, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, sz, "%s/%s", dir, name) >= sz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Checks that the map pinned at path can stand in for map. */
+static int pin_check(struct xpp_datapath *dp, struct bpf_map *map,
+		     const char *path, unsigned int want_max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	_cleanup_close_ int fd = -1;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return dp_err(dp, -errno, "cannot open pinned map %s: %s", path,
+			      strerror(errno));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return dp_err(dp, -errno, "%s is not a BPF map: %s", path,
+			      strerror(errno));
+#define MISMATCH(what, have, want)                                           \
+	dp_err(dp, -EPROTO,                                                  \
+	       "pinned map %s has %s %u, this version needs %u: it was made " \
+	       "by another xdp-preprocd version; detach everything and "     \
+	       "remove %s, or run the matching version",                     \
+	       path, what, (unsigned int)(have), (unsigned int)(want),       \
+	       dp->pin_root)
+	if (info.type != bpf_map__type(map))
+		return MISMATCH("type", info.type, bpf_map__type(map));
+	if (info.key_size != bpf_map__key_size(map))
+		return MISMATCH("key size", info.key_size,
+				bpf_map__key_size(map));
+	if (info.value_size != bpf_map__value_size(map))
+		return MISMATCH("value size", info.value_size,
+				bpf_map__value_size(map));
+	if (info.max_entries != want_max)
+		return MISMATCH("max entries", info.max_entries, want_max);
+	if (info.map_flags != bpf_map__map_flags(map))
+		return MISMATCH("flags", info.map_flags,
+				bpf_map__map_flags(map));
+#undef MISMATCH
+	return 0;
+}
+
+static int meta_check(struct xpp_datapath *dp, const char *path)
+{
+	struct xpp_meta m = {};
+	_cleanup_close_ int fd = -1;
+	__u32 key = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &key, &m) < 0)
+		return dp_err(dp, -errno, "cannot read %s: %s", path,
+			      strerror(errno));
+	if (m.schema != XPP_SCHEMA_VERSION ||
+	    m.record_version != XPP_RECORD_VERSION ||
+	    m.record_size != sizeof(struct xpp_record))
+		return dp_err(dp, -EPROTO,
+			      "pins under %s have schema %u, record version %u "
+			      "(%u bytes); this version uses schema %u, record "
+			      "version %u (%zu bytes): detach everything and "
+			      "remove %s, or run the matching version",
+			      dp->pin_root, m.schema, m.record_version,
+			      m.record_size, XPP_SCHEMA_VERSION,
+			      XPP_RECORD_VERSION, sizeof(struct xpp_record),
+			      dp->pin_root);
+	if (m.nr_rings != dp->nr_rings)
+		return dp_err(dp, -EPROTO,
+			      "pins under %s hold %u rings, this machine has %u "
+			      "possible CPUs: detach everything and remove %s",
+			      dp->pin_root, m.nr_rings, dp->nr_rings,
+			      dp->pin_root);
+	dp->ring_bytes = m.ring_bytes;
+	return 0;
+}
+
+/* Ring fds from a pinned outer map. */
+static int rings_from_pin(struct xpp_datapath *dp, const char *path)
+{
+	_cleanup_close_ int outer = -1;
+	unsigned int i;
+
+	outer = bpf_obj_get(path);
+	if (outer < 0)
+		return dp_err(dp, -errno, "cannot open %s: %s", path,
+			      strerror(errno));
+	for (i = 0; i < dp->nr_rings; i++) {
+		struct bpf_map_info info = {};
+		__u32 id, len = sizeof(info);
+		int fd;
+
+		if (bpf_map_lookup_elem(outer, &i, &id) < 0)
+			return dp_err(dp, -errno,
+				      "ring %u missing from %s: %s", i, path,
+				      strerror(errno));
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			return dp_err(dp, -errno, "opening ring %u (map id %u): %s",
+				      i, id, strerror(errno));
+		dp->ring_fds[i] = fd;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
+		    info.type != BPF_MAP_TYPE_RINGBUF ||
+		    info.max_entries != dp->ring_bytes)
+			return dp_err(dp, -EPROTO,
+				      "ring %u in %s is not a %u-byte ring buffer",
+				      i, path, dp->ring_bytes);
+	}
+	return 0;
+}
+
+/*
+ * Points every map at its pin under pin_root. When xpp_meta is pinned the
+ * maps are adopted (after checking each one); when nothing is pinned they
+ * will be created and pinned by the load; anything in between is refused.
+ */
+static int pins_prepare(struct xpp_datapath *dp)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err, present = 0, total = 0;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strchr(name, '.')) /* .rodata and friends: not pinned */
+			continue;
+		err = path_join(path, sizeof(path), dp->pin_root, name);
+		if (err)
+			return dp_err(dp, err, "pin root %s is too long",
+				      dp->pin_root);
+		total++;
+		if (access(path, F_OK) == 0)
+			present++;
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return dp_err(dp, err, "setting pin path %s: %s", path,
+				      strerror(-err));
+	}
+	if (!present)
+		return 0;
+	if (present != total)
+		return dp_err(dp, -EPROTO,
+			      "%s holds %d of the %d maps this version pins: "
+			      "left by another version or a failed start; "
+			      "detach everything and remove %s",
+			      dp->pin_root, present, total, dp->pin_root);
+
+	path_join(path, sizeof(path), dp->pin_root, "xpp_meta");
+	err = meta_check(dp, path);
+	if (err)
+		return err;
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		unsigned int want = bpf_map__max_entries(map);
+
+		if (strchr(bpf_map__name(map), '.'))
+			continue;
+		if (map == dp->skel->maps.xpp_rings)
+			want = dp->nr_rings;
+		err = pin_check(dp, map, bpf_map__pin_path(map), want);
+		if (err)
+			return err;
+	}
+	dp->adopted = true;
+	return 0;
+}
+
+static int meta_write(struct xpp_datapath *dp)
+{
+	struct xpp_meta m = {
+		.schema = XPP_SCHEMA_VERSION,
+		.record_version = XPP_RECORD_VERSION,
+		.record_size = sizeof(struct xpp_record),
+		.ring_bytes = dp->ring_bytes,
+		.nr_rings = dp->nr_rings,
+	};
+	__u32 key = 0;
+
+	if (bpf_map__update_elem(dp->skel->maps.xpp_meta, &key, sizeof(key),
+				 &m, sizeof(m), BPF_ANY) < 0)
+		return dp_err(dp, -errno, "writing xpp_meta: %s",
+			      strerror(errno));
 	return 0;
 }
 
 struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 {
-	unsigned int bytes = opts && opts->ring_bytes ? opts->ring_bytes :
-						       XPP_RING_BYTES_DEFAULT;
 	struct xpp_datapath *dp;
 	struct xpp_config cfg;
 	int err;
 
-	if (!is_pow2(bytes) || bytes < XPP_RING_BYTES_MIN ||
-	    bytes > XPP_RING_BYTES_MAX) {
-		errno = EINVAL;
-		return NULL;
-	}
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return NULL;
+	dp->ring_bytes = opts && opts->ring_bytes ? opts->ring_bytes :
+						    XPP_RING_BYTES_DEFAULT;
+	if (opts) {
+		dp->errbuf = opts->errbuf;
+		dp->errbuf_sz = opts->errbuf_sz;
+	}
+	if (dp->errbuf && dp->errbuf_sz)
+		dp->errbuf[0] = '\0';
+	if (!is_pow2(dp->ring_bytes) || dp->ring_bytes < XPP_RING_BYTES_MIN ||
+	    dp->ring_bytes > XPP_RING_BYTES_MAX) {
+		err = dp_err(dp, -EINVAL,
+			     "ring size %u: must be a power of two from %u to %u",
+			     dp->ring_bytes, XPP_RING_BYTES_MIN,
+			     XPP_RING_BYTES_MAX);
+		goto fail;
+	}
+	if (opts && opts->pin_root) {
+		dp->pin_root = strdup(opts->pin_root);
+		if (!dp->pin_root) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
-		err = dp->ncpus ? dp->ncpus : -EINVAL;
+		err = dp_err(dp, dp->ncpus ? dp->ncpus : -EINVAL,
+			     "cannot count possible CPUs");
 		goto fail;
 	}
 	dp->nr_rings = dp->ncpus;
+	err = rings_alloc(dp);
+	if (err)
+		goto fail;
 
 	dp->skel = xpp_bpf__open();
 	if (!dp->skel) {
-		err = -errno;
+		err = dp_err(dp, -errno, "opening the BPF object: %s",
+			     strerror(errno));
 		goto fail;
 	}
-	err = rings_create(dp, bytes);
+	err = bpf_map__set_max_entries(dp->skel->maps.xpp_rings, dp->nr_rings);
 	if (err)
 		goto fail;
-	err = bpf_map__set_max_entries(dp->skel->maps.xpp_rings, dp->nr_rings);
-	if (!err)
-		err = bpf_map__set_inner_map_fd(dp->skel->maps.xpp_rings,
-						dp->ring_fds[0]);
+	if (dp->pin_root) {
+		err = pins_prepare(dp);
+		if (err)
+			goto fail;
+	}
+	if (dp->adopted) {
+		char path[PATH_MAX];
+
+		path_join(path, sizeof(path), dp->pin_root, "xpp_rings");
+		err = rings_from_pin(dp, path);
+	} else {
+		err = rings_create(dp);
+	}
+	if (err)
+		goto fail;
+	err = bpf_map__set_inner_map_fd(dp->skel->maps.xpp_rings,
+					dp->ring_fds[0]);
 	if (err)
 		goto fail;
 	err = xpp_bpf__load(dp->skel);
+	if (err) {
+		err = dp_err(dp, err,
+			     "loading the XDP program: %s (the kernel needs "
+			     "BPF, BTF and ring buffers: Linux 5.8 or newer, "
+			     "and CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)",
+			     strerror(-err));
+		goto fail;
+	}
+	err = rings_map_positions(dp);
 	if (err)
 		goto fail;
-	err = rings_insert(dp);
-	if (err)
-		goto fail;
-	xpp_config_init(&cfg);
-	err = xpp_datapath__config_set(dp, &cfg);
-	if (err)
-		goto fail;
+	if (!dp->adopted) {
+		err = rings_insert(dp);
+		if (!err)
+			err = meta_write(dp);
+		if (err)
+			goto fail;
+		xpp_config_init(&cfg);
+		err = xpp_datapath__config_set(dp, &cfg);
+		if (err)
+			goto fail;
+	}
 	return dp;
 fail:
 	xpp_datapath__destroy(dp);
@@ -118,17 +415,58 @@ fail:
 
 void xpp_datapath__destroy(struct xpp_datapath *dp)
 {
+	long page = sysconf(_SC_PAGESIZE);
 	unsigned int i;
 
 	if (!dp)
 		return;
-	if (dp->ring_fds)
-		for (i = 0; i < dp->nr_rings; i++)
-			if (dp->ring_fds[i] >= 0)
-				close(dp->ring_fds[i]);
+	for (i = 0; dp->pos && i < dp->nr_rings; i++) {
+		if (dp->pos[i].cons)
+			munmap((void *)dp->pos[i].cons, page);
+		if (dp->pos[i].prod)
+			munmap((void *)dp->pos[i].prod, page);
+	}
+	for (i = 0; dp->ring_fds && i < dp->nr_rings; i++)
+		if (dp->ring_fds[i] >= 0)
+			close(dp->ring_fds[i]);
+	free(dp->pos);
 	free(dp->ring_fds);
 	xpp_bpf__destroy(dp->skel);
+	free(dp->pin_root);
 	free(dp);
+}
+
+int xpp_datapath__unpin(struct xpp_datapath *dp)
+{
+	struct bpf_map *map;
+	int err = 0;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (!bpf_map__pin_path(map) || !bpf_map__is_pinned(map))
+			continue;
+		if (bpf_map__unpin(map, NULL) && !err)
+			err = -errno;
+	}
+	return err;
+}
+
+bool xpp_datapath__adopted(const struct xpp_datapath *dp)
+{
+	return dp->adopted;
+}
+
+unsigned int xpp_datapath__ring_bytes(const struct xpp_datapath *dp)
+{
+	return dp->ring_bytes;
+}
+
+void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
+				  unsigned int ring,
+				  unsigned long long *ret_consumed,
+				  unsigned long long *ret_produced)
+{
+	*ret_consumed = __atomic_load_n(dp->pos[ring].cons, __ATOMIC_ACQUIRE);
+	*ret_produced = __atomic_load_n(dp->pos[ring].prod, __ATOMIC_ACQUIRE);
 }
 
 int xpp_datapath__prog_fd(const struct xpp_datapath *dp)
@@ -209,6 +547,56 @@ int xpp_datapath__counters_overflow(const struct xpp_datapath *dp,
 	return percpu_lookup(dp, dp->skel->maps.xpp_overflow, 0, ret);
 }
 
+int xpp_datapath__counters_init(struct xpp_datapath *dp, unsigned int ifindex)
+{
+	_cleanup_free_ struct xpp_counters *zero = NULL;
+	size_t sz = sizeof(*zero) * dp->ncpus;
+	__u32 key = ifindex;
+
+	zero = calloc(1, sz);
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map__update_elem(dp->skel->maps.xpp_counters, &key, sizeof(key),
+				 zero, sz, BPF_NOEXIST) < 0 &&
+	    errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int xpp_datapath__counters_delete(struct xpp_datapath *dp, unsigned int ifindex)
+{
+	__u32 key = ifindex;
+
+	if (bpf_map__delete_elem(dp->skel->maps.xpp_counters, &key,
+				 sizeof(key), 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int xpp_datapath__counters_foreach(const struct xpp_datapath *dp,
+				   int (*fn)(void *ctx, unsigned int ifindex,
+					     const struct xpp_counters *c),
+				   void *ctx)
+{
+	struct bpf_map *map = dp->skel->maps.xpp_counters;
+	struct xpp_counters sum;
+	__u32 key, *prev = NULL;
+	int err;
+
+	while (bpf_map__get_next_key(map, prev, &key, sizeof(key)) == 0) {
+		prev = &key;
+		err = xpp_datapath__counters(dp, key, &sum);
+		if (err == -ENOENT) /* deleted meanwhile */
+			continue;
+		if (err)
+			return err;
+		err = fn(ctx, key, &sum);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int xpp_datapath__counters_clear(struct xpp_datapath *dp)
 {
 	_cleanup_free_ struct xpp_counters *zero = NULL;
@@ -216,8 +604,8 @@ int xpp_datapath__counters_clear(struct xpp_datapath *dp)
 	size_t sz = sizeof(*zero) * dp->ncpus;
 	__u32 key, next, *prev = NULL;
 
-	/* Deleting while iterating restarts the walk; zero the entries
-	 * instead, then delete them in a second pass. */
+	/* Deleting the key a walk stands on restarts it: always delete the
+	 * first key until none is left. */
 	while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
 		if (bpf_map__delete_elem(map, &next, sizeof(next), 0) < 0)
 			return -errno;

@@ -19,8 +19,16 @@
 
 struct xpp_datapath_opts {
 	/* Bytes per CPU ring: a power of two, at least XPP_RING_BYTES_MIN.
-	 * 0 selects XPP_RING_BYTES_DEFAULT. */
+	 * 0 selects XPP_RING_BYTES_DEFAULT. Ignored when pinned rings are
+	 * adopted: they keep the size they were made with. */
 	unsigned int ring_bytes;
+	/* bpffs directory to pin the maps in (must exist), or NULL to keep
+	 * them private to this process. Maps pinned there by the same
+	 * schema are adopted; others are refused. */
+	const char *pin_root;
+	/* Where to put a message for the user when open fails. */
+	char *errbuf;
+	size_t errbuf_sz;
 };
 
 struct xpp_datapath;
@@ -29,6 +37,17 @@ struct xpp_datapath;
  * Returns NULL with errno set. */
 struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts);
 void xpp_datapath__destroy(struct xpp_datapath *dp);
+/* Removes the map pins (the maps live on while referenced). */
+int xpp_datapath__unpin(struct xpp_datapath *dp);
+/* The maps came from pins left by an earlier run. */
+bool xpp_datapath__adopted(const struct xpp_datapath *dp);
+unsigned int xpp_datapath__ring_bytes(const struct xpp_datapath *dp);
+/* Byte positions of a ring's consumer and producer, as the kernel keeps
+ * them: they only grow, and survive restarts with the pinned rings. */
+void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
+				  unsigned int ring,
+				  unsigned long long *ret_consumed,
+				  unsigned long long *ret_produced);
 
 int xpp_datapath__prog_fd(const struct xpp_datapath *dp);
 unsigned int xpp_datapath__ring_count(const struct xpp_datapath *dp);
@@ -45,6 +64,16 @@ int xpp_datapath__counters(const struct xpp_datapath *dp, unsigned int ifindex,
 /* Counters of interfaces that found the per-interface table full. */
 int xpp_datapath__counters_overflow(const struct xpp_datapath *dp,
 				    struct xpp_counters *ret);
+/* Creates a zeroed entry for ifindex if it has none. */
+int xpp_datapath__counters_init(struct xpp_datapath *dp, unsigned int ifindex);
+int xpp_datapath__counters_delete(struct xpp_datapath *dp,
+				  unsigned int ifindex);
+/* Calls fn with the summed counters of every interface that has some;
+ * a non-zero return from fn stops the walk and is returned. */
+int xpp_datapath__counters_foreach(const struct xpp_datapath *dp,
+				   int (*fn)(void *ctx, unsigned int ifindex,
+					     const struct xpp_counters *c),
+				   void *ctx);
 /* Forgets every interface's counters (the per-CPU state stays). */
 int xpp_datapath__counters_clear(struct xpp_datapath *dp);
 
@@ -54,6 +83,10 @@ void xpp_config_set_proto(struct xpp_config *cfg, unsigned int proto);
 void xpp_config_set_port(struct xpp_config *cfg, unsigned int port);
 bool xpp_config_has_proto(const struct xpp_config *cfg, unsigned int proto);
 bool xpp_config_has_port(const struct xpp_config *cfg, unsigned int port);
+
+/* Bytes a record takes in a ring: the record and the ring's 8-byte
+ * header, rounded up to 8. Positions / this = records. */
+#define XPP_RING_RECORD_BYTES (((sizeof(struct xpp_record) + 8) + 7) & ~7UL)
 
 /* Record reader: drains every ring, calling fn once per record in ring
  * order. fn returns 0 to go on, non-zero to stop the drain early. */

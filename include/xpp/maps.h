@@ -94,6 +94,19 @@ struct xpp_config {
 	__u64 port_map[65536 / 64];
 };
 
+/*
+ * Written once by the loader that created the maps, so that a later
+ * loader can tell whether pinned maps are its own (xpp_meta, one entry).
+ */
+struct xpp_meta {
+	__u32 schema;	      /* XPP_SCHEMA_VERSION */
+	__u32 record_version; /* XPP_RECORD_VERSION */
+	__u32 record_size;    /* sizeof(struct xpp_record) */
+	__u32 ring_bytes;     /* size of each per-CPU ring */
+	__u32 nr_rings;
+	__u32 reserved[3];
+};
+
 /* Per-CPU state of the program (BPF_MAP_TYPE_PERCPU_ARRAY, one entry). */
 struct xpp_cpu_state {
 	__u32 seq;	   /* next record sequence number of this CPU's ring */

@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xdpctl: the command-line client of xdp-preprocd. One request per run
+ * (or per interval with --watch), human tables by default, the protocol's
+ * own JSON with --json. Exit status: 0 success, 1 the daemon refused,
+ * 2 usage error, 3 no daemon or a broken connection.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "proto.h"
+#include "util.h"
+#include "xpp/record.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_CONNECT 3
+#define REPLY_MAX (64u << 20)
+
+enum {
+	OPT_ALL = 256,
+	OPT_ITER,
+	OPT_PROTO,
+	OPT_PORT,
+};
+
+static const struct xpp_option options[] = {
+	{ "socket", 's', "PATH",
+	  "daemon control socket (default " XPP_DEFAULT_SOCKET ")" },
+	{ "json", 'j', NULL, "print the daemon's JSON reply" },
+	{ "mode", 'm', "MODE", "attach: native, generic or auto (default)" },
+	{ "all", OPT_ALL, NULL, "detach: every attached interface" },
+	{ "watch", 'w', "SECONDS", "stats: print again every SECONDS" },
+	{ "iterations", OPT_ITER, "N", "stats --watch: stop after N prints" },
+	{ "format", 'f', "FORMAT", "tail: ndjson (default), csv or binary" },
+	{ "count", 'n', "N", "tail: stop after N records" },
+	{ "proto", OPT_PROTO, "PROTO", "tail: only this L4 protocol number" },
+	{ "port", OPT_PORT, "PORT", "tail: only this source or destination port" },
+	{ "help", 'h', NULL, "print this help and exit" },
+	{ NULL },
+};
+
+struct args {
+	const char *socket;
+	bool json;
+	const char *mode;
+	bool all;
+	double watch;
+	long iterations;
+	const char *format;
+	long long count;
+	int proto, port;
+};
+
+static struct args args = {
+	.socket = XPP_DEFAULT_SOCKET,
+	.proto = -1,
+	.port = -1,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xdpctl [OPTION]... COMMAND [ARG]...\n"
+		"Control xdp-preprocd over its socket.\n\n"
+		"Commands:\n"
+		"  attach IFACE [--mode native|generic|auto]\n"
+		"  detach IFACE | --all\n"
+		"  list                       attached interfaces\n"
+		"  stats [IFACE] [--watch SECONDS [--iterations N]]\n"
+		"  tail [IFACE] [--format ndjson|csv|binary] [--count N]\n"
+		"       [--proto N] [--port N]\n"
+		"  config get [KEY]\n"
+		"  config set KEY=VALUE...\n"
+		"  version\n\n"
+		"Options:\n");
+	xpp_options_help(out, options);
+	fprintf(out,
+		"\nExit status: 0 success, 1 the daemon refused the request,\n"
+		"2 usage error, 3 cannot reach the daemon.\n"
+		"See xdpctl(8).\n");
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "xdpctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'xdpctl --help'.\n");
+	exit(EXIT_USAGE);
+}
+
+static long long parse_num(const char *s, long long min, long long max,
+			   const char *what)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		die_usage("%s '%s': want a number from %lld to %lld", what, s,
+			  min, max);
+	return v;
+}
+
+static int sock_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(args.socket) >= sizeof(sa.sun_path))
+		die_usage("socket path '%s' is too long", args.socket);
+	strcpy(sa.sun_path, args.socket);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		fprintf(stderr, "xdpctl: cannot connect to %s: %s%s\n",
+			args.socket, strerror(e),
+			e == ENOENT || e == ECONNREFUSED ?
+				" (is xdp-preprocd running? systemctl status "
+				"xdp-preprocd)" :
+			e == EACCES ? " (root and members of group "
+				      "xdp-preprocd may connect)" :
+				      "");
+		exit(EXIT_CONNECT);
+	}
+	return fd;
+}
+
+static void send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "xdpctl: sending to %s: %s\n",
+				args.socket, strerror(errno));
+			exit(EXIT_CONNECT);
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+/* Reads one line (without the newline); bytes after it stay in *rest. */
+struct linebuf {
+	char *buf;
+	size_t len, cap;
+};
+
+static char *read_line(int fd, struct linebuf *lb)
+{
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = lb->len ? memchr(lb->buf, '\n', lb->len) : NULL;
+		if (nl) {
+			*nl = '\0';
+			return lb->buf;
+		}
+		if (lb->len + 65536 > lb->cap) {
+			if (lb->cap >= REPLY_MAX) {
+				fprintf(stderr, "xdpctl: reply too large\n");
+				exit(EXIT_CONNECT);
+			}
+			lb->cap = lb->cap ? lb->cap * 2 : 131072;
+			lb->buf = realloc(lb->buf, lb->cap);
+			if (!lb->buf) {
+				perror("xdpctl");
+				exit(EXIT_CONNECT);
+			}
+		}
+		n = recv(fd, lb->buf + lb->len, lb->cap - lb->len - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr,
+				"xdpctl: %s closed the connection without a "
+				"reply%s%s\n",
+				args.socket, n < 0 ? ": " : "",
+				n < 0 ? strerror(errno) : "");
+			exit(EXIT_CONNECT);
+		}
+		lb->len += n;
+	}
+}
+
+/* Sends req (consumed), returns the parsed reply; exits on failure. */
+static json_object *request(int fd, json_object *req, struct linebuf *lb)
+{
+	const char *s = json_object_to_json_string_ext(req,
+						       JSON_C_TO_STRING_PLAIN);
+	json_object *reply;
+	char *line;
+
+	send_all(fd, s, strlen(s));
+	send_all(fd, "\n", 1);
+	json_object_put(req);
+	line = read_line(fd, lb);
+	reply = json_tokener_parse(line);
+	if (!reply || !json_object_is_type(reply, json_type_object)) {
+		fprintf(stderr, "xdpctl: the daemon's reply is not JSON: %.200s\n",
+			line);
+		exit(EXIT_CONNECT);
+	}
+	/* Keep what followed the line (a stream's first bytes). */
+	lb->len -= strlen(line) + 1;
+	memmove(lb->buf, line + strlen(line) + 1, lb->len);
+	return reply;
+}
+
+static json_object *new_req(const char *cmd)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "cmd", json_object_new_string(cmd));
+	return r;
+}
+
+/* The reply's result, or exit 1 with its message. */
+static json_object *result_or_die(json_object *reply, const char *what)
+{
+	json_object *ok, *res, *err;
+
+	if (json_object_object_get_ex(reply, "ok", &ok) &&
+	    json_object_get_boolean(ok) &&
+	    json_object_object_get_ex(reply, "result", &res))
+		return res;
+	if (json_object_object_get_ex(reply, "error", &err)) {
+		fprintf(stderr, "xdpctl: %s: %s [%s]\n", what,
+			json_object_get_string(
+				json_object_object_get(err, "message")),
+			json_object_get_string(json_object_object_get(err, "code")));
+		exit(EXIT_REFUSED);
+	}
+	fprintf(stderr, "xdpctl: %s: malformed reply\n", what);
+	exit(EXIT_CONNECT);
+}
+
+static json_object *call(json_object *req, const char *what)
+{
+	struct linebuf lb = {};
+	json_object *reply;
+	int fd = sock_connect();
+
+	reply = request(fd, req, &lb);
+	close(fd);
+	free(lb.buf);
+	result_or_die(reply, what);
+	return reply;
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
+static uint64_t jget(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return 0;
+	return json_object_get_uint64(v);
+}
+
+static uint64_t malformed_sum(json_object *o)
+{
+	json_object *m;
+	uint64_t sum = 0;
+
+	if (!json_object_object_get_ex(o, "malformed", &m))
+		return 0;
+	json_object_object_foreach(m, k, v)
+	{
+		(void)k;
+		sum += json_object_get_uint64(v);
+	}
+	return sum;
+}
+
+static void stats_row(const char *name, const char *mode, json_object *o)
+{
+	printf("%-12s %-7s %10llu %12llu %9llu %9llu %7llu %9llu %9llu %7llu "
+	       "%7llu %8llu %10llu %8llu %8llu %9llu\n",
+	       name, mode, (unsigned long long)jget(o, "packets"),
+	       (unsigned long long)jget(o, "bytes"),
+	       (unsigned long long)jget(o, "ipv4"),
+	       (unsigned long long)jget(o, "ipv6"),
+	       (unsigned long long)jget(o, "vlan"),
+	       (unsigned long long)jget(o, "tcp"),
+	       (unsigned long long)jget(o, "udp"),
+	       (unsigned long long)jget(o, "icmp"),
+	       (unsigned long long)jget(o, "other"),
+	       (unsigned long long)jget(o, "not_ip"),
+	       (unsigned long long)jget(o, "records"),
+	       (unsigned long long)jget(o, "records_lost"),
+	       (unsigned long long)jget(o, "records_skipped"),
+	       (unsigned long long)malformed_sum(o));
+}
+
+static void fmt_ns(uint64_t ns, char *buf, size_t sz)
+{
+	if (ns >= 1000000000ULL)
+		snprintf(buf, sz, "%.2fs", ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(buf, sz, "%.2fms", ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, sz, "%.1fus", ns / 1e3);
+	else
+		snprintf(buf, sz, "%lluns", (unsigned long long)ns);
+}
+
+static void print_stats_table(json_object *res)
+{
+	json_object *ifs, *tot, *dm, *lat, *subs;
+	char p50[32], p99[32], max[32];
+	size_t i, n;
+
+	json_object_object_get_ex(res, "interfaces", &ifs);
+	json_object_object_get_ex(res, "totals", &tot);
+	json_object_object_get_ex(res, "daemon", &dm);
+	printf("%-12s %-7s %10s %12s %9s %9s %7s %9s %9s %7s %7s %8s %10s %8s "
+	       "%8s %9s\n",
+	       "INTERFACE", "MODE", "PACKETS", "BYTES", "IPV4", "IPV6", "VLAN",
+	       "TCP", "UDP", "ICMP", "OTHER", "NOT_IP", "RECORDS", "LOST",
+	       "SKIPPED", "MALFORMED");
+	n = ifs ? json_object_array_length(ifs) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+
+		stats_row(json_object_get_string(json_object_object_get(o, "name")),
+			  json_object_get_string(json_object_object_get(o, "mode")),
+			  o);
+	}
+	if (tot)
+		stats_row("total", "", tot);
+	if (!dm)
+		return;
+	json_object_object_get_ex(dm, "delivery_latency_ns", &lat);
+	fmt_ns(jget(lat, "p50"), p50, sizeof(p50));
+	fmt_ns(jget(lat, "p99"), p99, sizeof(p99));
+	fmt_ns(jget(lat, "max"), max, sizeof(max));
+	printf("\ndaemon: up %.1fs, program id %llu, delivered %llu records "
+	       "(%llu pending in the rings), latency p50 %s p99 %s max %s\n",
+	       json_object_get_double(json_object_object_get(dm, "uptime_s")),
+	       (unsigned long long)jget(dm, "prog_id"),
+	       (unsigned long long)jget(dm, "records_delivered"),
+	       (unsigned long long)jget(dm, "records_pending"), p50, p99, max);
+	if (json_object_object_get_ex(res, "subscribers", &subs) &&
+	    json_object_array_length(subs)) {
+		printf("subscribers:\n");
+		for (i = 0; i < json_object_array_length(subs); i++) {
+			json_object *s = json_object_array_get_idx(subs, i);
+
+			printf("  uid %llu %-6s delivered %llu lost %llu queued "
+			       "%llu\n",
+			       (unsigned long long)jget(s, "uid"),
+			       json_object_get_string(
+				       json_object_object_get(s, "format")),
+			       (unsigned long long)jget(s, "delivered"),
+			       (unsigned long long)jget(s, "lost"),
+			       (unsigned long long)jget(s, "queued"));
+		}
+	}
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_sigint(int sig)
+{
+	stop = 1;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	const char *iface = argc > 0 ? argv[0] : NULL;
+	long i;
+
+	if (argc > 1)
+		die_usage("stats takes at most one interface");
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	for (i = 0; !stop; i++) {
+		json_object *req = new_req("stats"), *reply;
+
+		if (iface)
+			json_object_object_add(req, "iface",
+					       json_object_new_string(iface));
+		reply = call(req, "stats");
+		if (args.json) {
+			print_json(json_object_object_get(reply, "result"));
+		} else {
+			if (args.watch > 0) {
+				time_t t = time(NULL);
+				char ts[32];
+
+				strftime(ts, sizeof(ts), "%H:%M:%S",
+					 localtime(&t));
+				if (isatty(STDOUT_FILENO))
+					printf("\033[H\033[2J");
+				printf("xdp-preprocd stats at %s (every %gs)\n\n",
+				       ts, args.watch);
+			}
+			print_stats_table(json_object_object_get(reply, "result"));
+		}
+		fflush(stdout);
+		json_object_put(reply);
+		if (args.watch <= 0 ||
+		    (args.iterations && i + 1 >= args.iterations))
+			break;
+		if (!stop)
+			usleep(args.watch * 1e6);
+		if (!args.json && !isatty(STDOUT_FILENO))
+			printf("\n");
+	}
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	json_object *reply = call(new_req("list"), "list"), *ifs;
+	size_t i, n;
+
+	if (argc)
+		die_usage("list takes no argument");
+	if (args.json) {
+		print_json(json_object_object_get(reply, "result"));
+		return 0;
+	}
+	ifs = json_object_object_get(json_object_object_get(reply, "result"),
+				     "interfaces");
+	n = json_object_array_length(ifs);
+	printf("%-16s %8s %-8s %8s %8s %12s\n", "INTERFACE", "IFINDEX", "MODE",
+	       "PROG_ID", "LINK_ID", "ATTACHED");
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+
+		printf("%-16s %8llu %-8s %8llu %8llu %11.0fs\n",
+		       json_object_get_string(json_object_object_get(o, "name")),
+		       (unsigned long long)jget(o, "ifindex"),
+		       json_object_get_string(json_object_object_get(o, "mode")),
+		       (unsigned long long)jget(o, "prog_id"),
+		       (unsigned long long)jget(o, "link_id"),
+		       json_object_get_double(
+			       json_object_object_get(o, "attached_s")));
+	}
+	if (!n)
+		printf("(no interface attached: xdpctl attach IFACE)\n");
+	json_object_put(reply);
+	return 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	json_object *req, *reply, *res;
+
+	if (argc != 1)
+		die_usage("attach takes one interface");
+	req = new_req("attach");
+	json_object_object_add(req, "iface", json_object_new_string(argv[0]));
+	if (args.mode) {
+		if (strcmp(args.mode, "native") && strcmp(args.mode, "generic") &&
+		    strcmp(args.mode, "auto"))
+			die_usage("--mode '%s': want native, generic or auto",
+				  args.mode);
+		json_object_object_add(req, "mode",
+				       json_object_new_string(args.mode));
+	}
+	reply = call(req, "attach");
+	res = json_object_object_get(reply, "result");
+	if (args.json)
+		print_json(res);
+	else
+		printf("attached to %s (ifindex %llu, %s mode, program id %llu)\n",
+		       json_object_get_string(json_object_object_get(res, "name")),
+		       (unsigned long long)jget(res, "ifindex"),
+		       json_object_get_string(json_object_object_get(res, "mode")),
+		       (unsigned long long)jget(res, "prog_id"));
+	json_object_put(reply);
+	return 0;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	json_object *req, *reply, *arr;
+	size_t i;
+
+	if (args.all ? argc != 0 : argc != 1)
+		die_usage("detach takes one interface, or --all");
+	req = new_req("detach");
+	if (args.all)
+		json_object_object_add(req, "all", json_object_new_boolean(1));
+	else
+		json_object_object_add(req, "iface",
+				       json_object_new_string(argv[0]));
+	reply = call(req, "detach");
+	if (args.json) {
+		print_json(json_object_object_get(reply, "result"));
+	} else {
+		arr = json_object_object_get(
+			json_object_object_get(reply, "result"), "detached");
+		for (i = 0; i < json_object_array_length(arr); i++)
+			printf("detached from %s\n",
+			       json_object_get_string(
+				       json_object_array_get_idx(arr, i)));
+		if (!json_object_array_length(arr))
+			printf("nothing was attached\n");
+	}
+	json_object_put(reply);
+	return 0;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	json_object *req, *reply, *res, *set;
+	int i;
+
+	if (argc < 1)
+		die_usage("config needs 'get' or 'set'");
+	if (!strcmp(argv[0], "get")) {
+		if (argc > 2)
+			die_usage("config get takes at most one key");
+		reply = call(new_req("config_get"), "config get");
+	} else if (!strcmp(argv[0], "set")) {
+		if (argc < 2)
+			die_usage("config set needs KEY=VALUE");
+		req = new_req("config_set");
+		set = json_object_new_object();
+		for (i = 1; i < argc; i++) {
+			char *eq = strchr(argv[i], '=');
+
+			if (!eq || eq == argv[i])
+				die_usage("config set: '%s' is not KEY=VALUE",
+					  argv[i]);
+			*eq = '\0';
+			json_object_object_add(set, argv[i],
+					       json_object_new_string(eq + 1));
+		}
+		json_object_object_add(req, "set", set);
+		reply = call(req, "config set");
+	} else {
+		die_usage("config: unknown action '%s' (get or set)", argv[0]);
+	}
+	res = json_object_object_get(reply, "result");
+	if (argc == 2 && !strcmp(argv[0], "get")) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(res, argv[1], &v)) {
+			fprintf(stderr, "xdpctl: config get: no key '%s'\n",
+				argv[1]);
+			return EXIT_REFUSED;
+		}
+		printf("%s\n", json_object_get_string(v));
+	} else if (args.json) {
+		print_json(res);
+	} else {
+		json_object_object_foreach(res, k, v)
+			printf("%s = %s\n", k, json_object_get_string(v));
+	}
+	json_object_put(reply);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	json_object *reply = call(new_req("version"), "version"), *res;
+
+	res = json_object_object_get(reply, "result");
+	if (args.json)
+		print_json(res);
+	else
+		printf("xdpctl %s\nxdp-preprocd %s (protocol %llu, record version "
+		       "%llu, %llu bytes)\n",
+		       XPP_VERSION,
+		       json_object_get_string(json_object_object_get(res, "version")),
+		       (unsigned long long)jget(res, "protocol"),
+		       (unsigned long long)jget(res, "record_version"),
+		       (unsigned long long)jget(res, "record_size"));
+	json_object_put(reply);
+	return 0;
+}
+
+static int cmd_tail(int argc, char **argv)
+{
+	struct linebuf lb = {};
+	json_object *req, *reply;
+	const char *fmt = args.format ? args.format : "ndjson";
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	if (argc > 1)
+		die_usage("tail takes at most one interface");
+	if (strcmp(fmt, "ndjson") && strcmp(fmt, "csv") && strcmp(fmt, "binary"))
+		die_usage("--format '%s': want ndjson, csv or binary", fmt);
+	if (!strcmp(fmt, "binary") && isatty(STDOUT_FILENO))
+		die_usage("--format binary writes raw records: redirect it to "
+			  "a file or a pipe");
+	req = new_req("subscribe");
+	json_object_object_add(req, "format", json_object_new_string(fmt));
+	if (argc)
+		json_object_object_add(req, "iface",
+				       json_object_new_string(argv[0]));
+	if (args.count)
+		json_object_object_add(req, "count",
+				       json_object_new_int64(args.count));
+	if (args.proto >= 0)
+		json_object_object_add(req, "proto",
+				       json_object_new_int(args.proto));
+	if (args.port >= 0)
+		json_object_object_add(req, "port", json_object_new_int(args.port));
+	fd = sock_connect();
+	reply = request(fd, req, &lb);
+	result_or_die(reply, "tail");
+	json_object_put(reply);
+	signal(SIGPIPE, SIG_IGN);
+	if (lb.len && fwrite(lb.buf, 1, lb.len, stdout) != lb.len)
+		return 0;
+	free(lb.buf);
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "xdpctl: tail: %s\n", strerror(errno));
+			return EXIT_CONNECT;
+		}
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			break; /* reader went away */
+		fflush(stdout);
+	}
+	close(fd);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} cmds[] = {
+	{ "attach", cmd_attach }, { "detach", cmd_detach },
+	{ "list", cmd_list },	  { "stats", cmd_stats },
+	{ "tail", cmd_tail },	  { "config", cmd_config },
+	{ "version", cmd_version },
+};
+
+int main(int argc, char **argv)
+{
+	struct xpp_getopt g;
+	char *pos[64];
+	int npos = 0, c;
+	size_t i;
+
+	xpp_getopt_init(&g, options);
+	/* Options may come before or after the command and its arguments. */
+	g.shortopts[0] = '-';
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 1:
+			if (npos >= (int)ARRAY_SIZE(pos))
+				die_usage("too many arguments");
+			pos[npos++] = optarg;
+			break;
+		case 's':
+			args.socket = optarg;
+			break;
+		case 'j':
+			args.json = true;
+			break;
+		case 'm':
+			args.mode = optarg;
+			break;
+		case OPT_ALL:
+			args.all = true;
+			break;
+		case 'w':
+			args.watch = parse_num(optarg, 1, 86400, "--watch");
+			break;
+		case OPT_ITER:
+			args.iterations = parse_num(optarg, 1, 1L << 30,
+						    "--iterations");
+			break;
+		case 'f':
+			args.format = optarg;
+			break;
+		case 'n':
+			args.count = parse_num(optarg, 1, 1LL << 62, "--count");
+			break;
+		case OPT_PROTO:
+			args.proto = parse_num(optarg, 0, 255, "--proto");
+			break;
+		case OPT_PORT:
+			args.port = parse_num(optarg, 0, 65535, "--port");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'xdpctl --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (!npos) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(pos[0], cmds[i].name))
+			return cmds[i].run(npos - 1, pos + 1);
+	die_usage("unknown command '%s'", pos[0]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "conf.h"
+#include "datapath.h"
+#include "proto.h"
+#include "util.h"
+
+#define LINE_MAX_LEN 4096
+
+struct key {
+	const char *name;
+	bool runtime; /* may change without a restart */
+	int (*set)(struct xpp_conf *c, const char *v, char *err, size_t sz);
+	int (*get)(const struct xpp_conf *c, char *buf, size_t sz);
+};
+
+static int fail(char *err, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, sz, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Whole-string unsigned number within [min, max]. */
+static int parse_uint(const char *v, unsigned long long min,
+		      unsigned long long max, unsigned long long *ret)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+static int set_path(char *dst, size_t dsz, const char *key, const char *v,
+		    char *err, size_t sz)
+{
+	if (v[0] != '/')
+		return fail(err, sz, "%s must be an absolute path, not '%s'",
+			    key, v);
+	if (strlen(v) >= dsz)
+		return fail(err, sz, "%s is longer than %zu bytes", key,
+			    dsz - 1);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_pin_root(struct xpp_conf *c, const char *v, char *err,
+			size_t sz)
+{
+	return set_path(c->pin_root, sizeof(c->pin_root), "pin_root", v, err,
+			sz);
+}
+
+static int get_pin_root(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s", c->pin_root);
+}
+
+static int set_socket(struct xpp_conf *c, const char *v, char *err, size_t sz)
+{
+	return set_path(c->socket_path, sizeof(c->socket_path), "socket", v,
+			err, sz);
+}
+
+static int get_socket(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s", c->socket_path);
+}
+
+static int set_admin_group(struct xpp_conf *c, const char *v, char *err,
+			   size_t sz)
+{
+	const char *p;
+
+	if (strlen(v) >= sizeof(c->admin_group))
+		return fail(err, sz, "admin_group is too long");
+	for (p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_-.", *p))
+			return fail(err, sz,
+				    "admin_group '%s' is not a group name", v);
+	strcpy(c->admin_group, v);
+	return 0;
+}
+
+static int get_admin_group(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s", c->admin_group);
+}
+
+static int set_ring_size(struct xpp_conf *c, const char *v, char *err,
+			 size_t sz)
+{
+	unsigned long long n, mult = 1;
+	char num[32];
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= sizeof(num))
+		goto bad;
+	strcpy(num, v);
+	switch (toupper((unsigned char)num[len - 1])) {
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	}
+	if (mult > 1)
+		num[len - 1] = '\0';
+	if (parse_uint(num, 1, XPP_RING_BYTES_MAX, &n))
+		goto bad;
+	n *= mult;
+	if (n < XPP_RING_BYTES_MIN || n > XPP_RING_BYTES_MAX || (n & (n - 1)))
+		goto bad;
+	c->ring_bytes = n;
+	return 0;
+bad:
+	return fail(err, sz,
+		    "ring_size '%s': want a power of two from 64K to 1G "
+		    "(suffix K, M or G)",
+		    v);
+}
+
+static int get_ring_size(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	if (!(c->ring_bytes % (1 << 20)))
+		return snprintf(buf, sz, "%uM", c->ring_bytes >> 20);
+	return snprintf(buf, sz, "%uK", c->ring_bytes >> 10);
+}
+
+#define UINT_KEY(fn, field, key, lo, hi)                                      \
+	static int set_##fn(struct xpp_conf *c, const char *v, char *err,    \
+			    size_t sz)                                        \
+	{                                                                     \
+		unsigned long long n;                                         \
+		if (parse_uint(v, lo, hi, &n))                                \
+			return fail(err, sz,                                  \
+				    key " '%s': want a whole number from %llu " \
+					"to %llu",                            \
+				    v, (unsigned long long)(lo),              \
+				    (unsigned long long)(hi));                \
+		c->field = n;                                                 \
+		return 0;                                                     \
+	}                                                                     \
+	static int get_##fn(const struct xpp_conf *c, char *buf, size_t sz)  \
+	{                                                                     \
+		return snprintf(buf, sz, "%u", (unsigned int)c->field);       \
+	}
+
+UINT_KEY(flush, flush_ms, "flush_interval_ms", 1, 1000)
+UINT_KEY(wakeup, wakeup_percent, "wakeup_fill_percent", 0, 100)
+UINT_KEY(max_clients, max_clients, "max_clients", 1, 65536)
+UINT_KEY(max_request, max_request, "max_request_bytes", 256, 16 << 20)
+UINT_KEY(max_subscribers, max_subscribers, "max_subscribers", 0, 65536)
+UINT_KEY(subscriber_queue, subscriber_queue, "subscriber_queue", 16,
+	 1 << 20)
+UINT_KEY(sample, dp.sample_n, "sample", 1, 1U << 31)
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "err",	   [LOG_WARNING] = "warning",
+	[LOG_NOTICE] = "notice", [LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+static int set_log_level(struct xpp_conf *c, const char *v, char *err,
+			 size_t sz)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(level_names); i++) {
+		if (level_names[i] && !strcmp(v, level_names[i])) {
+			c->log_level = i;
+			return 0;
+		}
+	}
+	return fail(err, sz,
+		    "log_level '%s': want err, warning, notice, info or debug",
+		    v);
+}
+
+static int get_log_level(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s", level_names[c->log_level]);
+}
+
+static const struct {
+	const char *name;
+	unsigned int proto;
+} proto_names[] = {
+	{ "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "gre", 47 },
+	{ "esp", 50 }, { "ah", 51 }, { "icmpv6", 58 }, { "sctp", 132 },
+};
+
+/* Space- or comma-separated words of v, each handed to fn. */
+static int for_words(const char *v, int (*fn)(void *ctx, const char *w),
+		     void *ctx)
+{
+	char buf[LINE_MAX_LEN], *w, *save = NULL;
+	int err;
+
+	if (strlen(v) >= sizeof(buf))
+		return -E2BIG;
+	strcpy(buf, v);
+	for (w = strtok_r(buf, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		err = fn(ctx, w);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+struct words {
+	struct xpp_config *dp;
+	char *err;
+	size_t sz;
+	int n;
+};
+
+static int proto_word(void *ctx, const char *w)
+{
+	struct words *x = ctx;
+	unsigned long long n;
+	size_t i;
+
+	x->n++;
+	for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
+		if (!strcasecmp(w, proto_names[i].name)) {
+			xpp_config_set_proto(x->dp, proto_names[i].proto);
+			return 0;
+		}
+	}
+	if (parse_uint(w, 0, 255, &n))
+		return fail(x->err, x->sz,
+			    "filter_proto: '%s' is not a protocol (tcp, udp, "
+			    "icmp, icmpv6, gre, esp, ah, sctp or a number "
+			    "0-255)",
+			    w);
+	xpp_config_set_proto(x->dp, n);
+	return 0;
+}
+
+static int set_filter_proto(struct xpp_conf *c, const char *v, char *err,
+			    size_t sz)
+{
+	struct xpp_config dp = c->dp;
+	struct words x = { &dp, err, sz, 0 };
+	int e;
+
+	memset(dp.proto_map, 0, sizeof(dp.proto_map));
+	dp.flags &= ~XPP_CFG_PROTO_FILTER;
+	if (strcmp(v, "any")) {
+		e = for_words(v, proto_word, &x);
+		if (e == -E2BIG)
+			return fail(err, sz, "filter_proto is too long");
+		if (e)
+			return e;
+		if (!x.n)
+			return fail(err, sz,
+				    "filter_proto is empty: say 'any' for no "
+				    "filter");
+		dp.flags |= XPP_CFG_PROTO_FILTER;
+	}
+	c->dp = dp;
+	return 0;
+}
+
+static int get_filter_proto(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	size_t off = 0, i;
+	unsigned int p;
+
+	if (!(c->dp.flags & XPP_CFG_PROTO_FILTER))
+		return snprintf(buf, sz, "any");
+	buf[0] = '\0';
+	for (p = 0; p < 256 && off < sz; p++) {
+		const char *name = NULL;
+
+		if (!xpp_config_has_proto(&c->dp, p))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(proto_names); i++)
+			if (proto_names[i].proto == p)
+				name = proto_names[i].name;
+		if (name)
+			off += snprintf(buf + off, sz - off, "%s%s",
+					off ? " " : "", name);
+		else
+			off += snprintf(buf + off, sz - off, "%s%u",
+					off ? " " : "", p);
+	}
+	return off;
+}
+
+static int port_word(void *ctx, const char *w)
+{
+	struct words *x = ctx;
+	unsigned long long lo, hi;
+	char a[16], *dash;
+
+	x->n++;
+	if (strlen(w) >= sizeof(a))
+		goto bad;
+	strcpy(a, w);
+	dash = strchr(a, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_uint(a, 0, 65535, &lo))
+		goto bad;
+	hi = lo;
+	if (dash && parse_uint(dash + 1, lo, 65535, &hi))
+		goto bad;
+	for (; lo <= hi; lo++)
+		xpp_config_set_port(x->dp, lo);
+	return 0;
+bad:
+	return fail(x->err, x->sz,
+		    "filter_ports: '%s' is not a port (0-65535) or a range "
+		    "(LOW-HIGH)",
+		    w);
+}
+
+static int set_filter_ports(struct xpp_conf *c, const char *v, char *err,
+			    size_t sz)
+{
+	struct xpp_config dp = c->dp;
+	struct words x = { &dp, err, sz, 0 };
+	int e;
+
+	memset(dp.port_map, 0, sizeof(dp.port_map));
+	dp.flags &= ~XPP_CFG_PORT_FILTER;
+	if (strcmp(v, "any")) {
+		e = for_words(v, port_word, &x);
+		if (e == -E2BIG)
+			return fail(err, sz, "filter_ports is too long");
+		if (e)
+			return e;
+		if (!x.n)
+			return fail(err, sz,
+				    "filter_ports is empty: say 'any' for no "
+				    "filter");
+		dp.flags |= XPP_CFG_PORT_FILTER;
+	}
+	c->dp = dp;
+	return 0;
+}
+
+static int get_filter_ports(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	size_t off = 0;
+	unsigned int p, q;
+
+	if (!(c->dp.flags & XPP_CFG_PORT_FILTER))
+		return snprintf(buf, sz, "any");
+	buf[0] = '\0';
+	for (p = 0; p < 65536 && off < sz; p++) {
+		if (!xpp_config_has_port(&c->dp, p))
+			continue;
+		for (q = p; q + 1 < 65536 && xpp_config_has_port(&c->dp, q + 1);)
+			q++;
+		if (q > p)
+			off += snprintf(buf + off, sz - off, "%s%u-%u",
+					off ? " " : "", p, q);
+		else
+			off += snprintf(buf + off, sz - off, "%s%u",
+					off ? " " : "", p);
+		p = q;
+	}
+	return off;
+}
+
+static int set_verdict(struct xpp_conf *c, const char *v, char *err,
+		       size_t sz)
+{
+	if (!strcmp(v, "pass"))
+		c->dp.flags &= ~XPP_CFG_DROP_SELECTED;
+	else if (!strcmp(v, "drop"))
+		c->dp.flags |= XPP_CFG_DROP_SELECTED;
+	else
+		return fail(err, sz, "verdict '%s': want pass or drop", v);
+	return 0;
+}
+
+static int get_verdict(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s",
+			c->dp.flags & XPP_CFG_DROP_SELECTED ? "drop" : "pass");
+}
+
+const char *xpp_mode_name(enum xpp_mode m)
+{
+	switch (m) {
+	case XPP_MODE_NATIVE:
+		return "native";
+	case XPP_MODE_GENERIC:
+		return "generic";
+	default:
+		return "auto";
+	}
+}
+
+int xpp_mode_parse(const char *s, enum xpp_mode *ret)
+{
+	if (!strcmp(s, "auto"))
+		*ret = XPP_MODE_AUTO;
+	else if (!strcmp(s, "native"))
+		*ret = XPP_MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*ret = XPP_MODE_GENERIC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static bool ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int set_attach(struct xpp_conf *c, const char *v, char *err,
+		      size_t sz)
+{
+	char name[64], mode[64], extra[8];
+	struct xpp_conf_attach *a;
+	enum xpp_mode m = XPP_MODE_AUTO;
+	unsigned int i;
+	int n;
+
+	n = sscanf(v, "%63s %63s %7s", name, mode, extra);
+	if (n < 1 || n > 2)
+		return fail(err, sz,
+			    "attach '%s': want 'IFACE [native|generic|auto]'",
+			    v);
+	if (!ifname_valid(name))
+		return fail(err, sz, "attach: '%s' is not an interface name",
+			    name);
+	if (n == 2 && xpp_mode_parse(mode, &m))
+		return fail(err, sz,
+			    "attach %s: mode '%s': want native, generic or auto",
+			    name, mode);
+	for (i = 0; i < c->n_attach; i++)
+		if (!strcmp(c->attach[i].name, name))
+			return fail(err, sz, "attach: %s is listed twice", name);
+	if (c->n_attach >= XPP_CONF_MAX_ATTACH)
+		return fail(err, sz, "attach: more than %d interfaces",
+			    XPP_CONF_MAX_ATTACH);
+	a = &c->attach[c->n_attach++];
+	strcpy(a->name, name);
+	a->mode = m;
+	return 0;
+}
+
+static int get_attach(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n_attach && off < sz; i++)
+		off += snprintf(buf + off, sz - off, "%s%s %s", i ? ", " : "",
+				c->attach[i].name,
+				xpp_mode_name(c->attach[i].mode));
+	return off;
+}
+
+static const struct key keys[] = {
+	{ "pin_root", false, set_pin_root, get_pin_root },
+	{ "socket", false, set_socket, get_socket },
+	{ "admin_group", false, set_admin_group, get_admin_group },
+	{ "ring_size", false, set_ring_size, get_ring_size },
+	{ "flush_interval_ms", true, set_flush, get_flush },
+	{ "wakeup_fill_percent", true, set_wakeup, get_wakeup },
+	{ "max_clients", true, set_max_clients, get_max_clients },
+	{ "max_request_bytes", true, set_max_request, get_max_request },
+	{ "max_subscribers", true, set_max_subscribers, get_max_subscribers },
+	{ "subscriber_queue", true, set_subscriber_queue, get_subscriber_queue },
+	{ "log_level", true, set_log_level, get_log_level },
+	{ "sample", true, set_sample, get_sample },
+	{ "filter_proto", true, set_filter_proto, get_filter_proto },
+	{ "filter_ports", true, set_filter_ports, get_filter_ports },
+	{ "verdict", true, set_verdict, get_verdict },
+	{ "attach", false, set_attach, get_attach },
+};
+
+const char *const xpp_conf_keys[] = {
+	"pin_root",	    "socket",	       "admin_group",
+	"ring_size",	    "flush_interval_ms", "wakeup_fill_percent",
+	"max_clients",	    "max_request_bytes", "max_subscribers",
+	"subscriber_queue", "log_level",	  "sample",
+	"filter_proto",	    "filter_ports",	  "verdict",
+	"attach",	    NULL,
+};
+
+static const struct key *key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+void xpp_conf_defaults(struct xpp_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->pin_root, XPP_DEFAULT_PIN_ROOT);
+	strcpy(c->socket_path, XPP_DEFAULT_SOCKET);
+	strcpy(c->admin_group, XPP_DEFAULT_ADMIN_GROUP);
+	c->ring_bytes = XPP_RING_BYTES_DEFAULT;
+	c->flush_ms = 5;
+	c->wakeup_percent = 50;
+	c->max_clients = 64;
+	c->max_request = 64 * 1024;
+	c->max_subscribers = 32;
+	c->subscriber_queue = 65536;
+	c->log_level = LOG_INFO;
+	xpp_config_init(&c->dp);
+}
+
+int xpp_conf_set(struct xpp_conf *c, const char *key, const char *value,
+		 bool runtime_only, char *err, size_t errsz)
+{
+	const struct key *k = key_find(key);
+
+	if (!k)
+		return fail(err, errsz,
+			    "unknown key '%s' (see xdp-preprocd.conf(5) for "
+			    "the keys)",
+			    key);
+	if (runtime_only && !k->runtime)
+		return fail(err, errsz,
+			    "%s cannot change at run time: edit the config "
+			    "file and restart xdp-preprocd",
+			    key);
+	return k->set(c, value, err, errsz);
+}
+
+int xpp_conf_get(const struct xpp_conf *c, const char *key, char *buf,
+		 size_t sz)
+{
+	const struct key *k = key_find(key);
+
+	if (!k)
+		return -ENOENT;
+	k->get(c, buf, sz);
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int xpp_conf_load(struct xpp_conf *c, const char *path, char *err,
+		  size_t errsz)
+{
+	char line[LINE_MAX_LEN + 2], msg[512];
+	bool seen[ARRAY_SIZE(keys)] = {};
+	struct xpp_conf tmp = *c;
+	unsigned int lineno = 0;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	tmp.n_attach = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *eq, *key, *val;
+		const struct key *k;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errsz, "%s:%u: line longer than %d bytes",
+				 path, lineno, LINE_MAX_LEN);
+			ret = -EINVAL;
+			break;
+		}
+		s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errsz,
+				 "%s:%u: '%s' is not 'key = value'", path,
+				 lineno, s);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		k = key_find(key);
+		if (k && k->set != set_attach) {
+			if (seen[k - keys]) {
+				snprintf(err, errsz,
+					 "%s:%u: %s is set twice", path, lineno,
+					 key);
+				ret = -EINVAL;
+				break;
+			}
+			seen[k - keys] = true;
+		}
+		ret = xpp_conf_set(&tmp, key, val, false, msg, sizeof(msg));
+		if (ret) {
+			snprintf(err, errsz, "%s:%u: %s", path, lineno, msg);
+			break;
+		}
+	}
+	if (!ret && ferror(f)) {
+		snprintf(err, errsz, "%s: read error", path);
+		ret = -EIO;
+	}
+	fclose(f);
+	if (!ret)
+		*c = tmp;
+	return ret;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The configuration: defaults, the file format of xdp-preprocd.conf(5), and
+ * the values that `xdpctl config set` may change at run time. File and
+ * socket go through the same value parsers, so they accept the same
+ * spellings and reject the same mistakes.
+ */
+#ifndef XPP_CONF_H
+#define XPP_CONF_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "xpp/maps.h"
+
+#define XPP_CONF_MAX_ATTACH 64
+
+enum xpp_mode {
+	XPP_MODE_AUTO,
+	XPP_MODE_NATIVE,
+	XPP_MODE_GENERIC,
+};
+
+struct xpp_conf_attach {
+	char name[IF_NAMESIZE];
+	enum xpp_mode mode;
+};
+
+struct xpp_conf {
+	char pin_root[PATH_MAX];
+	char socket_path[108]; /* sizeof(sun_path) */
+	char admin_group[64];
+	unsigned int ring_bytes;
+	unsigned int flush_ms;
+	unsigned int wakeup_percent;
+	unsigned int max_clients;
+	unsigned int max_request;
+	unsigned int max_subscribers;
+	unsigned int subscriber_queue;
+	int log_level;
+	struct xpp_config dp; /* sampling, filters, verdict */
+	struct xpp_conf_attach attach[XPP_CONF_MAX_ATTACH];
+	unsigned int n_attach;
+};
+
+void xpp_conf_defaults(struct xpp_conf *c);
+
+/*
+ * Reads a config file over c. On error returns -errno and writes
+ * "FILE:LINE: what is wrong" into err. A missing file is -ENOENT with a
+ * message too; the caller decides whether that matters.
+ */
+int xpp_conf_load(struct xpp_conf *c, const char *path, char *err,
+		  size_t errsz);
+
+/*
+ * Sets one key from its text form, as in the file. runtime_only refuses
+ * keys that need a restart. On error returns -EINVAL with a message.
+ */
+int xpp_conf_set(struct xpp_conf *c, const char *key, const char *value,
+		 bool runtime_only, char *err, size_t errsz);
+
+/* Text form of a key's value, as xpp_conf_set reads it back. */
+int xpp_conf_get(const struct xpp_conf *c, const char *key, char *buf,
+		 size_t sz);
+
+/* Keys in documentation order, NULL-terminated. */
+extern const char *const xpp_conf_keys[];
+
+const char *xpp_mode_name(enum xpp_mode m);
+int xpp_mode_parse(const char *s, enum xpp_mode *ret);
+
+#endif

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Subscriptions: a connection that sent {"cmd":"subscribe"} becomes a
+ * stream of records. Each subscriber has a bounded queue of raw records;
+ * records are encoded only as fast as the peer reads. A full queue loses
+ * records for that subscriber alone, counts them and tells it in the
+ * stream: a slow reader never stalls the rings or the other subscribers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "names.h"
+#include "proto.h"
+#include "subscribe.h"
+#include "util.h"
+#include "xpp/stream.h"
+
+/* Encode no further while this much output waits for the peer. */
+#define SUB_OUT_HIGH (256u << 10)
+
+enum sub_format {
+	FMT_NDJSON,
+	FMT_CSV,
+	FMT_BINARY,
+};
+
+static const char *const format_names[] = { "ndjson", "csv", "binary" };
+
+struct client_sub {
+	struct client_sub *next;
+	struct client *c;
+	enum sub_format fmt;
+	/* filter: 0 / -1 mean any */
+	unsigned int ifindex;
+	int proto;
+	int port;
+	uint64_t limit; /* records to send, 0: unlimited */
+	/* queue of raw records */
+	struct xpp_record *q;
+	unsigned int cap, head, len;
+	uint64_t queued, sent, lost, lost_unreported;
+	uint64_t started_mono_ns;
+	bool done; /* limit reached: closing after the output drains */
+};
+
+static struct client_sub *subs;
+
+static const char csv_header[] =
+	"ts,ts_ns,ktime_ns,ifindex,queue,ring,seq,ip_version,proto,src,dst,"
+	"sport,dport,frame_len,ip_len,ttl,tcp_flags,tcp_window,vlan,flags\n";
+
+static int64_t wall_offset_ns(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+}
+
+static void addr_str(const __u8 *a, char *buf, size_t sz)
+{
+	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+					 0xff };
+
+	if (!memcmp(a, mapped, 12))
+		inet_ntop(AF_INET, a + 12, buf, sz);
+	else
+		inet_ntop(AF_INET6, a, buf, sz);
+}
+
+static size_t flags_str(unsigned int flags, const char *sep, bool quoted,
+			char *buf, size_t sz)
+{
+	size_t off = 0;
+	unsigned int b;
+
+	buf[0] = '\0';
+	for (b = 0; b < 16 && off < sz; b++) {
+		if (!(flags & (1u << b)))
+			continue;
+		off += snprintf(buf + off, sz - off, "%s%s%s%s",
+				off ? sep : "", quoted ? "\"" : "",
+				xpp_flag_names[b] ? xpp_flag_names[b] : "bit",
+				quoted ? "\"" : "");
+	}
+	return off;
+}
+
+static void rfc3339(uint64_t wall_ns, char *buf, size_t sz)
+{
+	time_t sec = wall_ns / 1000000000ULL;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, sz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sz - n, ".%09lluZ",
+		 (unsigned long long)(wall_ns % 1000000000ULL));
+}
+
+/* Text form of one record; returns its length. */
+static int encode_text(const struct xpp_record *r, enum sub_format fmt,
+		       int64_t off, char *buf, size_t sz)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ts[48], fl[256];
+	uint64_t wall = r->ts_ns + off;
+
+	addr_str(r->saddr, src, sizeof(src));
+	addr_str(r->daddr, dst, sizeof(dst));
+	rfc3339(wall, ts, sizeof(ts));
+	if (fmt == FMT_CSV) {
+		flags_str(r->flags, "|", false, fl, sizeof(fl));
+		return snprintf(buf, sz,
+				"%s,%llu,%llu,%u,%u,%u,%u,%u,%u,%s,%s,%u,%u,%u,"
+				"%u,%u,%u,%u,%u,%s\n",
+				ts, (unsigned long long)wall,
+				(unsigned long long)r->ts_ns, r->ifindex,
+				r->rx_queue, r->ring, r->seq, r->ip_version,
+				r->proto, src, dst, r->sport, r->dport,
+				r->frame_len, r->ip_len, r->ttl, r->tcp_flags,
+				r->tcp_window, r->vlan, fl);
+	}
+	flags_str(r->flags, ",", true, fl, sizeof(fl));
+	return snprintf(buf, sz,
+			"{\"ts\":\"%s\",\"ts_ns\":%llu,\"ktime_ns\":%llu,"
+			"\"ifindex\":%u,\"queue\":%u,\"ring\":%u,\"seq\":%u,"
+			"\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
+			"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
+			"\"frame_len\":%u,\"ip_len\":%u,\"ttl\":%u,"
+			"\"tcp_flags\":%u,\"tcp_window\":%u,\"vlan\":%u,"
+			"\"flags\":[%s]}\n",
+			ts, (unsigned long long)wall,
+			(unsigned long long)r->ts_ns, r->ifindex, r->rx_queue,
+			r->ring, r->seq, r->ip_version, r->proto, src, dst,
+			r->sport, r->dport, r->frame_len, r->ip_len, r->ttl,
+			r->tcp_flags, r->tcp_window, r->vlan, fl);
+}
+
+/* Tells the subscriber how many records it lost since the last notice. */
+static int report_loss(struct client_sub *s)
+{
+	char buf[128];
+	int n;
+
+	if (!s->lost_unreported)
+		return 0;
+	switch (s->fmt) {
+	case FMT_NDJSON:
+		n = snprintf(buf, sizeof(buf),
+			     "{\"event\":\"lost\",\"count\":%llu,\"total\":%llu}\n",
+			     (unsigned long long)s->lost_unreported,
+			     (unsigned long long)s->lost);
+		break;
+	case FMT_CSV:
+		n = snprintf(buf, sizeof(buf), "#lost,%llu,%llu\n",
+			     (unsigned long long)s->lost_unreported,
+			     (unsigned long long)s->lost);
+		break;
+	default: {
+		struct xpp_record m = {};
+
+		/* A loss marker: version 0, ts_ns the count lost. */
+		m.ts_ns = s->lost_unreported;
+		if (client_write(s->c, (const char *)&m, sizeof(m)))
+			return -ENOBUFS;
+		s->lost_unreported = 0;
+		return 0;
+	}
+	}
+	if (client_write(s->c, buf, n))
+		return -ENOBUFS;
+	s->lost_unreported = 0;
+	return 0;
+}
+
+static bool sub_wants(const struct client_sub *s, const struct xpp_record *r)
+{
+	if (s->ifindex && r->ifindex != s->ifindex)
+		return false;
+	if (s->proto >= 0 && r->proto != s->proto)
+		return false;
+	if (s->port >= 0 && r->sport != s->port && r->dport != s->port)
+		return false;
+	return true;
+}
+
+void subscribers_deliver(struct daemon *d, const struct xpp_record *r)
+{
+	struct client_sub *s;
+
+	for (s = subs; s; s = s->next) {
+		if (s->done || !sub_wants(s, r))
+			continue;
+		if (s->len == s->cap) {
+			s->lost++;
+			s->lost_unreported++;
+			continue;
+		}
+		s->q[(s->head + s->len++) % s->cap] = *r;
+		s->queued++;
+		/* The stream ends after its count, once the peer has it. */
+		if (s->limit && s->queued >= s->limit)
+			s->done = true;
+	}
+}
+
+/* Encodes queued records while the peer keeps up; -1 if it was closed. */
+static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off)
+{
+	char buf[1024];
+	int n;
+
+	while (client_out_pending(s->c) < SUB_OUT_HIGH &&
+	       (s->len || s->lost_unreported)) {
+		if (report_loss(s))
+			goto overflow;
+		if (!s->len)
+			break;
+		if (s->fmt == FMT_BINARY) {
+			if (client_write(s->c, (const char *)&s->q[s->head],
+					 sizeof(struct xpp_record)))
+				goto overflow;
+		} else {
+			n = encode_text(&s->q[s->head], s->fmt, off, buf,
+					sizeof(buf));
+			if (client_write(s->c, buf, n))
+				goto overflow;
+		}
+		s->head = (s->head + 1) % s->cap;
+		s->len--;
+		s->sent++;
+	}
+	return 0;
+overflow:
+	pr_warn("subscriber uid %u: output buffer full; closing it",
+		client_uid(s->c));
+	client_close(d, s->c);
+	return -1;
+}
+
+void subscribers_flush(struct daemon *d)
+{
+	struct client_sub *s, *next;
+	int64_t off = wall_offset_ns();
+
+	for (s = subs; s; s = next) {
+		next = s->next;
+		if (sub_pump(d, s, off) < 0)
+			continue;
+		if (s->done && !s->len && !s->lost_unreported &&
+		    !client_out_pending(s->c)) {
+			client_close(d, s->c);
+			continue;
+		}
+		if (client_out_pending(s->c))
+			client_want_write(s->c);
+	}
+}
+
+void subscribe_end(struct daemon *d, struct client *c)
+{
+	struct client_sub **slot = client_sub_slot(c), *s = *slot, **pp;
+
+	if (!s)
+		return;
+	for (pp = &subs; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	pr_debug("subscriber uid %u left: %llu sent, %llu lost",
+		 client_uid(c), (unsigned long long)s->sent,
+		 (unsigned long long)s->lost);
+	free(s->q);
+	free(s);
+	*slot = NULL;
+	d->n_subscribers--;
+}
+
+static int opt_int(json_object *req, const char *key, long long min,
+		   long long max, long long *ret, json_object **ret_err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < min || json_object_get_int64(v) > max) {
+		*ret_err = reply_error(XPP_E_BAD_REQUEST,
+				       "subscribe: '%s' must be an integer from "
+				       "%lld to %lld",
+				       key, min, max);
+		return -EINVAL;
+	}
+	*ret = json_object_get_int64(v);
+	return 1;
+}
+
+int subscribe_start(struct daemon *d, struct client *c, json_object *req,
+		    json_object **ret_err)
+{
+	struct client_sub *s;
+	json_object *v, *res;
+	const char *str;
+	long long n;
+	size_t i;
+	int r;
+
+	if (d->n_subscribers >= d->conf.max_subscribers) {
+		*ret_err = reply_error(XPP_E_TOO_MANY_SUBSCRIBERS,
+				       "the daemon already has max_subscribers "
+				       "(%u) subscribers",
+				       d->conf.max_subscribers);
+		return -EBUSY;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
+		return -ENOMEM;
+	}
+	s->proto = s->port = -1;
+	if (json_object_object_get_ex(req, "format", &v)) {
+		str = json_object_get_string(v);
+		for (i = 0; i < ARRAY_SIZE(format_names); i++)
+			if (json_object_is_type(v, json_type_string) &&
+			    !strcmp(str, format_names[i]))
+				break;
+		if (i == ARRAY_SIZE(format_names)) {
+			*ret_err = reply_error(XPP_E_BAD_REQUEST,
+					       "subscribe: format must be ndjson, "
+					       "csv or binary");
+			goto fail;
+		}
+		s->fmt = i;
+	}
+	if (json_object_object_get_ex(req, "iface", &v)) {
+		str = json_object_get_string(v);
+		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(str) >= IF_NAMESIZE ||
+		    !(s->ifindex = if_nametoindex(str))) {
+			*ret_err = reply_error(XPP_E_NO_INTERFACE,
+					       "subscribe: no interface '%s'",
+					       str ? str : "");
+			goto fail;
+		}
+	}
+	if ((r = opt_int(req, "proto", 0, 255, &n, ret_err)) < 0)
+		goto fail;
+	if (r)
+		s->proto = n;
+	if ((r = opt_int(req, "port", 0, 65535, &n, ret_err)) < 0)
+		goto fail;
+	if (r)
+		s->port = n;
+	if ((r = opt_int(req, "count", 1, (1LL << 62), &n, ret_err)) < 0)
+		goto fail;
+	if (r)
+		s->limit = n;
+	s->cap = d->conf.subscriber_queue;
+	s->q = calloc(s->cap, sizeof(*s->q));
+	if (!s->q) {
+		*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
+		goto fail;
+	}
+	s->c = c;
+	s->started_mono_ns = mono_ns();
+
+	res = json_object_new_object();
+	json_object_object_add(res, "format",
+			       json_object_new_string(format_names[s->fmt]));
+	json_object_object_add(res, "record_version",
+			       json_object_new_int(XPP_RECORD_VERSION));
+	json_object_object_add(res, "record_size",
+			       json_object_new_int(sizeof(struct xpp_record)));
+	json_object_object_add(res, "queue", json_object_new_int(s->cap));
+	{
+		json_object *ok = reply_ok(res);
+		const char *line = json_object_to_json_string_ext(
+			ok, JSON_C_TO_STRING_PLAIN);
+		int err = client_write(c, line, strlen(line));
+
+		if (!err)
+			err = client_write(c, "\n", 1);
+		json_object_put(ok);
+		if (!err && s->fmt == FMT_CSV)
+			err = client_write(c, csv_header,
+					   sizeof(csv_header) - 1);
+		if (!err && s->fmt == FMT_BINARY) {
+			struct xpp_stream_header h = {
+				.magic = XPP_STREAM_MAGIC,
+				.record_version = XPP_RECORD_VERSION,
+				.record_size = sizeof(struct xpp_record),
+			};
+
+			err = client_write(c, (const char *)&h, sizeof(h));
+		}
+		if (err) {
+			*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
+			goto fail;
+		}
+	}
+	*client_sub_slot(c) = s;
+	s->next = subs;
+	subs = s;
+	d->n_subscribers++;
+	pr_debug("subscriber uid %u: %s, queue %u", client_uid(c),
+		 format_names[s->fmt], s->cap);
+	return 0;
+fail:
+	free(s->q);
+	free(s);
+	return -EINVAL;
+}
+
+json_object *subscribers_json(struct daemon *d)
+{
+	json_object *arr = json_object_new_array();
+	struct client_sub *s;
+
+	for (s = subs; s; s = s->next) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "uid", json_object_new_int64(
+							 client_uid(s->c)));
+		json_object_object_add(o, "format", json_object_new_string(
+							    format_names[s->fmt]));
+		json_object_object_add(o, "delivered",
+				       json_object_new_uint64(s->sent));
+		json_object_object_add(o, "queued",
+				       json_object_new_uint64(s->len));
+		json_object_object_add(o, "lost", json_object_new_uint64(s->lost));
+		json_object_object_add(
+			o, "age_s",
+			json_object_new_double(
+				(mono_ns() - s->started_mono_ns) / 1e9));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The binary record stream (subscribe with format "binary", and
+ * `xdpctl extract --format binary`): this 16-byte header, then records of
+ * record_size bytes back to back. A record whose version byte is 0 is a
+ * loss marker: its ts_ns holds how many records the stream lost at that
+ * point. See docs/protocol.md.
+ */
+#ifndef XPP_STREAM_H
+#define XPP_STREAM_H
+
+#include <linux/types.h>
+
+/* "XPPR" as bytes on the wire, read as a little-endian u32. */
+#define XPP_STREAM_MAGIC 0x52505058u
+
+struct xpp_stream_header {
+	__u32 magic;	      /* XPP_STREAM_MAGIC, host byte order */
+	__u16 record_version; /* XPP_RECORD_VERSION */
+	__u16 record_size;    /* sizeof(struct xpp_record) */
+	__u32 flags;	      /* 0 */
+	__u32 reserved;	      /* 0 */
+};
+
+_Static_assert(sizeof(struct xpp_stream_header) == 16,
+	       "the stream header is 16 bytes");
+
+#endif
