@@ -449,6 +449,7 @@ static int cmd_list(int argc, char **argv)
 		die_usage("list takes no argument");
 	if (args.json) {
 		print_json(json_object_object_get(reply, "result"));
+		json_object_put(reply);
 		return 0;
 	}
 	ifs = json_object_object_get(json_object_object_get(reply, "result"),

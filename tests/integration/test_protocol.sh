@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The control protocol under bad input: malformed, oversized and hostile
+# requests get an error reply and the connection and the daemon carry on;
+# limits hold; state changes need root or the admin group; xdpctl's exit
+# codes; configuration files with errors; pins of another schema.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+command -v socat >/dev/null || skip_all "needs socat (scripts/install-deps)"
+netns_pair 1 || skip_all "cannot create a veth pair"
+printf 'max_clients = 8\nmax_request_bytes = 1024\n' >"$CONF"
+start_daemon || { tap_end; exit 1; }
+
+# raw LINES...: sends each line on one connection, prints the replies.
+raw() {
+	printf '%s\n' "$@" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK"
+}
+
+# code N REPLIES: the error code of reply N (1-based), or "ok".
+code() {
+	sed -n "${1}p" <<<"$2" | jq -r 'if .ok then "ok" else .error.code end'
+}
+
+test_malformed_json_then_carries_on() {
+	local out
+	out=$(raw '{"cmd":' 'not json at all' '[1,2,3]' '{"cmd":"version"}')
+	expect_eq replies "$(wc -l <<<"$out")" 4
+	expect_eq 1 "$(code 1 "$out")" bad_request
+	expect_eq 2 "$(code 2 "$out")" bad_request
+	expect_eq 3 "$(code 3 "$out")" bad_request
+	expect_eq 4 "$(code 4 "$out")" ok
+}
+
+test_unknown_command_and_bad_fields() {
+	local out
+	out=$(raw '{"cmd":"reboot"}' '{"nocmd":1}' '{"cmd":42}' \
+		'{"cmd":"attach","iface":7}' '{"cmd":"attach"}' \
+		'{"cmd":"detach"}' '{"cmd":"stats","iface":"nosuch"}' \
+		'{"cmd":"subscribe","format":"xml"}' \
+		'{"cmd":"config_set","set":{"sample":"x"}}' \
+		'{"cmd":"config_set"}' '{"cmd":"list","id":"abc"}')
+	expect_eq replies "$(wc -l <<<"$out")" 11
+	expect_eq unknown "$(code 1 "$out")" unknown_command
+	expect_eq nocmd "$(code 2 "$out")" bad_request
+	expect_eq cmd_type "$(code 3 "$out")" bad_request
+	expect_eq iface_type "$(code 4 "$out")" bad_request
+	expect_eq no_iface "$(code 5 "$out")" bad_request
+	expect_eq detach_nothing "$(code 6 "$out")" bad_request
+	expect_eq stats_nosuch "$(code 7 "$out")" not_attached
+	expect_eq format "$(code 8 "$out")" bad_request
+	expect_eq config_value "$(code 9 "$out")" bad_config
+	expect_eq config_empty "$(code 10 "$out")" bad_request
+	expect_eq id_echo "$(sed -n 11p <<<"$out" | jq -r .id)" abc
+	# Every error says what to do, not only a code.
+	sed -n 1p <<<"$out" | jq -e '.error.message | test("known: version")' >/dev/null ||
+		fail "unknown command message: $(sed -n 1p <<<"$out")"
+}
+
+test_oversized_request_skipped() {
+	local big out
+	big=$(head -c 5000 /dev/zero | tr '\0' 'x')
+	out=$(raw "{\"cmd\":\"$big\"}" '{"cmd":"version"}')
+	expect_eq replies "$(wc -l <<<"$out")" 2
+	expect_eq big "$(code 1 "$out")" request_too_large
+	expect_eq after "$(code 2 "$out")" ok
+}
+
+test_invalid_utf8_and_deep_nesting() {
+	local deep out
+	deep=$(printf '%.0s[' $(seq 200))
+	out=$( (printf '{"cmd":"\xff\xfe"}\n'; printf '%s\n' "$deep"
+		printf '{"cmd":"version","x":"\xc3\x28"}\n'; echo '{"cmd":"version"}') |
+		timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK")
+	expect_eq replies "$(wc -l <<<"$out")" 4
+	expect_eq utf8 "$(code 1 "$out")" bad_request
+	expect_eq deep "$(code 2 "$out")" bad_request
+	expect_eq utf8_value "$(code 3 "$out")" bad_request
+	expect_eq after "$(code 4 "$out")" ok
+}
+
+test_client_limit() {
+	local i pids=() out
+	# Hold max_clients (8) connections open, silent.
+	for i in $(seq 8); do
+		sleep 3 | socat - "UNIX-CONNECT:$SOCK" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 0.5
+	out=$(raw '{"cmd":"version"}')
+	expect_eq refused "$(code 1 "$out")" too_many_clients
+	kill "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	sleep 0.3
+	expect_eq after "$(code 1 "$(raw '{"cmd":"version"}')")" ok
+}
+
+test_half_open_and_silent_peers() {
+	local pid
+	# A peer that sends half a line and stays: others are served.
+	(printf '{"cmd":"vers'; sleep 2) | socat - "UNIX-CONNECT:$SOCK" >/dev/null &
+	pid=$!
+	sleep 0.2
+	expect_eq served "$(code 1 "$(raw '{"cmd":"stats"}')")" ok
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	kill -0 "$DAEMON_PID" || fail "daemon died"
+}
+
+test_non_root_refused_state_changes() {
+	local nobody=nobody
+	id "$nobody" >/dev/null 2>&1 || { diag "no user nobody"; return; }
+	# The socket is 0660 root: nobody cannot even connect ...
+	local out rc
+	out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
+		"$XDPCTL" --socket "$SOCK" stats 2>&1)
+	rc=$?
+	expect_eq connect_exit "$rc" 3
+	case $out in *"Permission denied"*) ;; *) fail "said: $out" ;; esac
+	# ... and once allowed on the socket, may read but not change state.
+	chmod 0666 "$SOCK"
+	chmod o+x "$T"
+	setpriv --reuid "$nobody" --regid nogroup --clear-groups \
+		"$XDPCTL" --socket "$SOCK" stats >/dev/null ||
+		fail "nobody could not read stats"
+	out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
+		"$XDPCTL" --socket "$SOCK" attach xa1 2>&1)
+	rc=$?
+	expect_eq attach_exit "$rc" 1
+	case $out in *permission_denied*) ;; *) fail "said: $out" ;; esac
+	out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
+		"$XDPCTL" --socket "$SOCK" config set sample=2 2>&1)
+	case $out in *permission_denied*) ;; *) fail "config set said: $out" ;; esac
+	expect_eq not_attached "$(ctl list --json | jq '.interfaces | length')" 0
+	chmod 0660 "$SOCK"
+	chmod o-x "$T"
+}
+
+test_xdpctl_exit_codes() {
+	local rc
+	"$XDPCTL" --socket "$SOCK" frobnicate >/dev/null 2>&1
+	expect_eq unknown "$?" 2
+	"$XDPCTL" --socket "$SOCK" attach >/dev/null 2>&1
+	expect_eq missing_arg "$?" 2
+	"$XDPCTL" --socket "$SOCK" attach xa1 --mode warp >/dev/null 2>&1
+	expect_eq bad_mode "$?" 2
+	"$XDPCTL" --socket "$SOCK" stats --watch 0 >/dev/null 2>&1
+	expect_eq bad_watch "$?" 2
+	"$XDPCTL" --socket "$T/nosuch.sock" stats >/dev/null 2>&1
+	rc=$?
+	expect_eq no_daemon "$rc" 3
+	"$XDPCTL" --help | grep -q "attach IFACE" || fail "--help"
+	"$XDPCTL" --socket "$SOCK" version | grep -q "record version 1" || fail "version"
+}
+
+test_config_file_errors() {
+	local f=$T/bad.conf out rc
+	printf 'sample = 4\n# fine\n\nfilter_ports = 53 70000\n' >"$f"
+	out=$("$DAEMON" --config "$f" --check-config 2>&1)
+	rc=$?
+	expect_eq exit "$rc" 1
+	case $out in *"bad.conf:4: filter_ports: '70000' is not a port"*) ;; *) fail "said: $out" ;; esac
+	printf 'sampel = 4\n' >"$f"
+	out=$("$DAEMON" --config "$f" --check-config 2>&1)
+	case $out in *"bad.conf:1: unknown key 'sampel'"*) ;; *) fail "said: $out" ;; esac
+	printf 'verdict = pass\nverdict = drop\n' >"$f"
+	out=$("$DAEMON" --config "$f" --check-config 2>&1)
+	case $out in *"bad.conf:2: verdict is set twice"*) ;; *) fail "said: $out" ;; esac
+	printf 'just words\n' >"$f"
+	out=$("$DAEMON" --config "$f" --check-config 2>&1)
+	case $out in *"bad.conf:1: 'just words' is not 'key = value'"*) ;; *) fail "said: $out" ;; esac
+	printf 'ring_size = 3M\nattach = eth0 turbo\n' >"$f"
+	out=$("$DAEMON" --config "$f" --check-config 2>&1)
+	case $out in *"bad.conf:1: ring_size '3M'"*) ;; *) fail "said: $out" ;; esac
+	out=$("$DAEMON" --config "$T/none.conf" --check-config 2>&1)
+	case $out in *"none.conf: No such file"*) ;; *) fail "missing file said: $out" ;; esac
+	printf '# all keys\npin_root = /sys/fs/bpf/x\nsocket = /run/x.sock\nsample = 10\nfilter_proto = tcp udp 132\nfilter_ports = 53 8000-8080\nverdict = drop\nattach = eth0 native\nattach = eth1\n' >"$f"
+	"$DAEMON" --config "$f" --check-config >/dev/null 2>&1 || fail "valid file refused"
+	"$DAEMON" --bogus >/dev/null 2>&1
+	expect_eq bad_option "$?" 2
+}
+
+test_foreign_schema_refused() {
+	local root=$T/bpf/other out rc
+	mkdir -p "$root"
+	# Leave a map named like ours but of another shape.
+	bpftool map create "$root/xpp_counters" type hash key 4 value 8 \
+		entries 16 name xpp_counters || { fail "bpftool map create"; return; }
+	out=$(nsenter --net="/run/netns/$NSA" "$DAEMON" --config "$CONF" \
+		--pin-root "$root" --socket "$T/other.sock" 2>&1)
+	rc=$?
+	expect_eq exit "$rc" 1
+	case $out in *"holds 1 of the 6 maps"*) ;; *) fail "said: $out" ;; esac
+	rm -f "$root/xpp_counters"
+	# All maps there, one of them wrong: the message names it.
+	local pr=$PINS
+	for m in $(ls "$pr"); do
+		[ "$m" = links ] && continue
+		if [ "$m" = xpp_counters ]; then
+			bpftool map create "$root/$m" type percpu_hash key 4 \
+				value 16 entries 1024 name xpp_counters
+		else
+			bpftool map pin pinned "$pr/$m" "$root/$m"
+		fi
+	done
+	out=$(nsenter --net="/run/netns/$NSA" "$DAEMON" --config "$CONF" \
+		--pin-root "$root" --socket "$T/other.sock" 2>&1)
+	rc=$?
+	expect_eq exit2 "$rc" 1
+	case $out in *"pinned map $root/xpp_counters has value size 16, this version needs"*) ;;
+	*) fail "said: $out" ;; esac
+	rm -rf "$root"
+}
+
+test_second_daemon_refused() {
+	local out rc
+	out=$(nsenter --net="/run/netns/$NSA" timeout 5 "$DAEMON" --config "$CONF" \
+		--pin-root "$PINS" --socket "$SOCK" 2>&1)
+	rc=$?
+	expect_eq exit "$rc" 1
+	case $out in *"another xdp-preprocd already listens on $SOCK"*) ;; *) fail "said: $out" ;; esac
+	expect_eq still_serving "$(code 1 "$(raw '{"cmd":"version"}')")" ok
+}
+
+run_case test_malformed_json_then_carries_on
+run_case test_unknown_command_and_bad_fields
+run_case test_oversized_request_skipped
+run_case test_invalid_utf8_and_deep_nesting
+run_case test_client_limit
+run_case test_half_open_and_silent_peers
+run_case test_non_root_refused_state_changes
+run_case test_xdpctl_exit_codes
+run_case test_config_file_errors
+run_case test_foreign_schema_refused
+run_case test_second_daemon_refused
+stop_daemon
+tap_end
