@@ -541,7 +541,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	c->max_clients = 64;
 	c->max_request = 64 * 1024;
 	c->max_subscribers = 32;
-	c->subscriber_queue = 65536;
+	c->subscriber_queue = 8192;
 	c->log_level = LOG_INFO;
 	xpp_config_init(&c->dp);
 }

@@ -88,7 +88,8 @@ test_client_limit() {
 		pids+=($!)
 	done
 	sleep 0.5
-	out=$(raw '{"cmd":"version"}')
+	# Only read: the daemon answers and closes at once, before any request.
+	out=$(timeout 5 socat -u "UNIX-CONNECT:$SOCK" - 2>/dev/null)
 	expect_eq refused "$(code 1 "$out")" too_many_clients
 	kill "${pids[@]}" 2>/dev/null
 	wait "${pids[@]}" 2>/dev/null
@@ -223,6 +224,18 @@ test_second_daemon_refused() {
 	expect_eq still_serving "$(code 1 "$(raw '{"cmd":"version"}')")" ok
 }
 
+test_docs_valid() {
+	local src=${XPP_SRCDIR:?} f out
+	for f in "$src"/docs/*.8 "$src"/docs/*.5; do
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+		[ -z "$out" ] || fail "$(basename "$f"): $out"
+	done
+	"$DAEMON" --check-config -c "$src/examples/xdp-preprocd.conf" >/dev/null ||
+		fail "examples/xdp-preprocd.conf is not valid"
+	"$DAEMON" --help | grep -q -- "--pin-root DIR" || fail "xdp-preprocd --help"
+}
+
+run_case test_docs_valid
 run_case test_malformed_json_then_carries_on
 run_case test_unknown_command_and_bad_fields
 run_case test_oversized_request_skipped
