@@ -302,24 +302,42 @@ static uint64_t malformed_sum(json_object *o)
 	return sum;
 }
 
+/* Columns of the stats table; key NULL: the sum of malformed.* */
+static const struct {
+	const char *title, *key;
+	int width;
+} stat_cols[] = {
+	{ "PACKETS", "packets", 10 },	  { "BYTES", "bytes", 12 },
+	{ "IPV4", "ipv4", 9 },		  { "IPV6", "ipv6", 9 },
+	{ "VLAN", "vlan", 7 },		  { "TCP", "tcp", 9 },
+	{ "UDP", "udp", 9 },		  { "ICMP", "icmp", 7 },
+	{ "OTHER", "other", 7 },	  { "NOT_IP", "not_ip", 8 },
+	{ "RECORDS", "records", 10 },	  { "LOST", "records_lost", 8 },
+	{ "SKIPPED", "records_skipped", 8 }, { "MALFORMED", NULL, 9 },
+};
+
 static void stats_row(const char *name, const char *mode, json_object *o)
 {
-	printf("%-12s %-7s %10llu %12llu %9llu %9llu %7llu %9llu %9llu %7llu "
-	       "%7llu %8llu %10llu %8llu %8llu %9llu\n",
-	       name, mode, (unsigned long long)jget(o, "packets"),
-	       (unsigned long long)jget(o, "bytes"),
-	       (unsigned long long)jget(o, "ipv4"),
-	       (unsigned long long)jget(o, "ipv6"),
-	       (unsigned long long)jget(o, "vlan"),
-	       (unsigned long long)jget(o, "tcp"),
-	       (unsigned long long)jget(o, "udp"),
-	       (unsigned long long)jget(o, "icmp"),
-	       (unsigned long long)jget(o, "other"),
-	       (unsigned long long)jget(o, "not_ip"),
-	       (unsigned long long)jget(o, "records"),
-	       (unsigned long long)jget(o, "records_lost"),
-	       (unsigned long long)jget(o, "records_skipped"),
-	       (unsigned long long)malformed_sum(o));
+	size_t i;
+
+	printf("%-12s %-7s", name, mode);
+	for (i = 0; i < ARRAY_SIZE(stat_cols); i++) {
+		uint64_t v = stat_cols[i].key ? jget(o, stat_cols[i].key) :
+						malformed_sum(o);
+
+		printf(" %*llu", stat_cols[i].width, (unsigned long long)v);
+	}
+	printf("\n");
+}
+
+static void stats_header(void)
+{
+	size_t i;
+
+	printf("%-12s %-7s", "INTERFACE", "MODE");
+	for (i = 0; i < ARRAY_SIZE(stat_cols); i++)
+		printf(" %*s", stat_cols[i].width, stat_cols[i].title);
+	printf("\n");
 }
 
 static void fmt_ns(uint64_t ns, char *buf, size_t sz)
@@ -343,11 +361,7 @@ static void print_stats_table(json_object *res)
 	json_object_object_get_ex(res, "interfaces", &ifs);
 	json_object_object_get_ex(res, "totals", &tot);
 	json_object_object_get_ex(res, "daemon", &dm);
-	printf("%-12s %-7s %10s %12s %9s %9s %7s %9s %9s %7s %7s %8s %10s %8s "
-	       "%8s %9s\n",
-	       "INTERFACE", "MODE", "PACKETS", "BYTES", "IPV4", "IPV6", "VLAN",
-	       "TCP", "UDP", "ICMP", "OTHER", "NOT_IP", "RECORDS", "LOST",
-	       "SKIPPED", "MALFORMED");
+	stats_header();
 	n = ifs ? json_object_array_length(ifs) : 0;
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(ifs, i);

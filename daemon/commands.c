@@ -92,22 +92,28 @@ static void counters_add(struct xpp_counters *sum, const struct xpp_counters *c)
 		d[i] += s[i];
 }
 
-static json_object *iface_json(struct daemon *d, const struct iface *i,
-			       struct xpp_counters *totals)
+/* What identifies an attachment, as list, stats and attach report it. */
+static json_object *iface_ident(struct daemon *d, const struct iface *i)
 {
-	struct xpp_counters c = {};
-	json_object *o;
+	json_object *o = json_object_new_object();
 
-	xpp_datapath__counters(d->dp, i->ifindex, &c);
-	counters_add(totals, &c);
-	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(i->name));
 	json_object_object_add(o, "ifindex", json_object_new_int(i->ifindex));
 	json_object_object_add(o, "mode",
 			       json_object_new_string(xpp_mode_name(i->mode)));
 	json_object_object_add(o, "prog_id", json_object_new_int(d->prog_id));
 	json_object_object_add(o, "link_id", json_object_new_int(i->link_id));
-	return counters_json(o, &c);
+	return o;
+}
+
+static json_object *iface_json(struct daemon *d, const struct iface *i,
+			       struct xpp_counters *totals)
+{
+	struct xpp_counters c = {};
+
+	xpp_datapath__counters(d->dp, i->ifindex, &c);
+	counters_add(totals, &c);
+	return counters_json(iface_ident(d, i), &c);
 }
 
 static json_object *daemon_json(struct daemon *d)
@@ -183,17 +189,8 @@ static json_object *cmd_list(struct daemon *d, struct client *c,
 	uint64_t now = mono_ns();
 
 	for (i = d->ifaces; i; i = i->next) {
-		json_object *o = json_object_new_object();
+		json_object *o = iface_ident(d, i);
 
-		json_object_object_add(o, "name", json_object_new_string(i->name));
-		json_object_object_add(o, "ifindex",
-				       json_object_new_int(i->ifindex));
-		json_object_object_add(o, "mode", json_object_new_string(
-							  xpp_mode_name(i->mode)));
-		json_object_object_add(o, "prog_id",
-				       json_object_new_int(d->prog_id));
-		json_object_object_add(o, "link_id",
-				       json_object_new_int(i->link_id));
 		json_object_object_add(
 			o, "attached_s",
 			json_object_new_double((now - i->attached_mono_ns) / 1e9));
@@ -223,11 +220,10 @@ static json_object *cmd_stats(struct daemon *d, struct client *c,
 static json_object *cmd_attach(struct daemon *d, struct client *c,
 			       json_object *req)
 {
-	json_object *err = NULL, *res;
+	json_object *err = NULL;
 	const char *name = req_string(req, "iface", true, &err);
 	const char *mode_s;
 	enum xpp_mode mode = XPP_MODE_AUTO;
-	struct iface *ifc;
 
 	if (err)
 		return err;
@@ -245,15 +241,7 @@ static json_object *cmd_attach(struct daemon *d, struct client *c,
 				"message")));
 		return err;
 	}
-	ifc = iface_find(d, name);
-	res = json_object_new_object();
-	json_object_object_add(res, "name", json_object_new_string(ifc->name));
-	json_object_object_add(res, "ifindex", json_object_new_int(ifc->ifindex));
-	json_object_object_add(res, "mode",
-			       json_object_new_string(xpp_mode_name(ifc->mode)));
-	json_object_object_add(res, "prog_id", json_object_new_int(d->prog_id));
-	json_object_object_add(res, "link_id", json_object_new_int(ifc->link_id));
-	return reply_ok(res);
+	return reply_ok(iface_ident(d, iface_find(d, name)));
 }
 
 static json_object *cmd_detach(struct daemon *d, struct client *c,

@@ -262,29 +262,44 @@ static int proto_word(void *ctx, const char *w)
 	return 0;
 }
 
-static int set_filter_proto(struct xpp_conf *c, const char *v, char *err,
-			    size_t sz)
+/*
+ * A filter list: "any" clears it, otherwise every word goes through fn
+ * into a copy of the datapath config, which replaces the running one only
+ * when all of them were good.
+ */
+static int set_filter_list(struct xpp_conf *c, const char *key,
+			   const char *v, __u64 *map, size_t map_bytes,
+			   __u32 flag, int (*fn)(void *ctx, const char *w),
+			   char *err, size_t sz)
 {
 	struct xpp_config dp = c->dp;
 	struct words x = { &dp, err, sz, 0 };
 	int e;
 
-	memset(dp.proto_map, 0, sizeof(dp.proto_map));
-	dp.flags &= ~XPP_CFG_PROTO_FILTER;
+	/* map points into c->dp: clear the same field of the copy. */
+	memset((char *)&dp + ((char *)map - (char *)&c->dp), 0, map_bytes);
+	dp.flags &= ~flag;
 	if (strcmp(v, "any")) {
-		e = for_words(v, proto_word, &x);
+		e = for_words(v, fn, &x);
 		if (e == -E2BIG)
-			return fail(err, sz, "filter_proto is too long");
+			return fail(err, sz, "%s is too long", key);
 		if (e)
 			return e;
 		if (!x.n)
 			return fail(err, sz,
-				    "filter_proto is empty: say 'any' for no "
-				    "filter");
-		dp.flags |= XPP_CFG_PROTO_FILTER;
+				    "%s is empty: say 'any' for no filter", key);
+		dp.flags |= flag;
 	}
 	c->dp = dp;
 	return 0;
+}
+
+static int set_filter_proto(struct xpp_conf *c, const char *v, char *err,
+			    size_t sz)
+{
+	return set_filter_list(c, "filter_proto", v, c->dp.proto_map,
+			       sizeof(c->dp.proto_map), XPP_CFG_PROTO_FILTER,
+			       proto_word, err, sz);
 }
 
 static int get_filter_proto(const struct xpp_conf *c, char *buf, size_t sz)
@@ -344,26 +359,9 @@ bad:
 static int set_filter_ports(struct xpp_conf *c, const char *v, char *err,
 			    size_t sz)
 {
-	struct xpp_config dp = c->dp;
-	struct words x = { &dp, err, sz, 0 };
-	int e;
-
-	memset(dp.port_map, 0, sizeof(dp.port_map));
-	dp.flags &= ~XPP_CFG_PORT_FILTER;
-	if (strcmp(v, "any")) {
-		e = for_words(v, port_word, &x);
-		if (e == -E2BIG)
-			return fail(err, sz, "filter_ports is too long");
-		if (e)
-			return e;
-		if (!x.n)
-			return fail(err, sz,
-				    "filter_ports is empty: say 'any' for no "
-				    "filter");
-		dp.flags |= XPP_CFG_PORT_FILTER;
-	}
-	c->dp = dp;
-	return 0;
+	return set_filter_list(c, "filter_ports", v, c->dp.port_map,
+			       sizeof(c->dp.port_map), XPP_CFG_PORT_FILTER,
+			       port_word, err, sz);
 }
 
 static int get_filter_ports(const struct xpp_conf *c, char *buf, size_t sz)
