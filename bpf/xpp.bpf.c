@@ -219,7 +219,8 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
 			r->sport = b[0];
 		if ((b = l4_at(p, off, 2)))
 			r->dport = b[1];
-		if (!l4_at(p, off, 4))
+		/* Type, code, checksum and 4 bytes the type defines. */
+		if (!l4_at(p, off, 8))
 			goto trunc;
 		return p->malformed;
 	default:

@@ -21,7 +21,9 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "extract.h"
 #include "proto.h"
+#include "log.h"
 #include "util.h"
 #include "xpp/record.h"
 
@@ -35,6 +37,7 @@ enum {
 	OPT_ITER,
 	OPT_PROTO,
 	OPT_PORT,
+	OPT_QUIET,
 };
 
 static const struct xpp_option options[] = {
@@ -49,6 +52,8 @@ static const struct xpp_option options[] = {
 	{ "count", 'n', "N", "tail: stop after N records" },
 	{ "proto", OPT_PROTO, "PROTO", "tail: only this L4 protocol number" },
 	{ "port", OPT_PORT, "PORT", "tail: only this source or destination port" },
+	{ "output", 'o', "PATH", "extract: write the records to PATH (default: stdout)" },
+	{ "quiet", OPT_QUIET, NULL, "extract: no summary on stderr" },
 	{ "help", 'h', NULL, "print this help and exit" },
 	{ NULL },
 };
@@ -63,6 +68,8 @@ struct args {
 	const char *format;
 	long long count;
 	int proto, port;
+	const char *output;
+	bool quiet;
 };
 
 static struct args args = {
@@ -83,14 +90,17 @@ static void usage(FILE *out)
 		"  stats [IFACE] [--watch SECONDS [--iterations N]]\n"
 		"  tail [IFACE] [--format ndjson|csv|binary] [--count N]\n"
 		"       [--proto N] [--port N]\n"
+		"  extract FILE [--format ndjson|csv|binary] [--output PATH]\n"
+		"                             records of a pcap/pcapng file, no daemon\n"
 		"  config get [KEY]\n"
 		"  config set KEY=VALUE...\n"
 		"  version\n\n"
 		"Options:\n");
 	xpp_options_help(out, options);
 	fprintf(out,
-		"\nExit status: 0 success, 1 the daemon refused the request,\n"
-		"2 usage error, 3 cannot reach the daemon.\n"
+		"\nExit status: 0 success, 1 the daemon refused the request (extract:\n"
+		"the capture is unreadable or damaged), 2 usage error, 3 cannot\n"
+		"reach the daemon, 4 extract failed (kernel or output).\n"
 		"See xdpctl(8).\n");
 }
 
@@ -672,10 +682,45 @@ static int cmd_tail(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_extract(int argc, char **argv)
+{
+	struct extract_opts o = { .out = stdout, .out_name = "stdout" };
+	int ret;
+
+	if (argc != 1)
+		die_usage("extract takes one capture file");
+	if (xpp_format_parse(args.format ? args.format : "ndjson", &o.format))
+		die_usage("--format '%s': want ndjson, csv or binary",
+			  args.format);
+	o.file = argv[0];
+	o.quiet_summary = args.quiet;
+	if (args.output && strcmp(args.output, "-")) {
+		o.out = fopen(args.output, "we");
+		if (!o.out) {
+			fprintf(stderr, "xdpctl: extract: cannot write %s: %s\n",
+				args.output, strerror(errno));
+			return EXTRACT_FAILED;
+		}
+		o.out_name = args.output;
+	} else if (o.format == XPP_FMT_BINARY && isatty(STDOUT_FILENO)) {
+		die_usage("--format binary writes raw records: use --output or "
+			  "a pipe");
+	}
+	xpp_log_init("xdpctl", LOG_WARNING);
+	ret = extract_run(&o);
+	if (o.out != stdout && fclose(o.out) && ret == EXTRACT_OK) {
+		fprintf(stderr, "xdpctl: extract: writing %s: %s\n", o.out_name,
+			strerror(errno));
+		ret = EXTRACT_FAILED;
+	}
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } cmds[] = {
+	{ "extract", cmd_extract },
 	{ "attach", cmd_attach }, { "detach", cmd_detach },
 	{ "list", cmd_list },	  { "stats", cmd_stats },
 	{ "tail", cmd_tail },	  { "config", cmd_config },
@@ -730,6 +775,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PORT:
 			args.port = parse_num(optarg, 0, 65535, "--port");
+			break;
+		case 'o':
+			args.output = optarg;
+			break;
+		case OPT_QUIET:
+			args.quiet = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "format.h"
 #include "log.h"
 #include "names.h"
 #include "proto.h"
@@ -25,18 +26,11 @@
 /* Encode no further while this much output waits for the peer. */
 #define SUB_OUT_HIGH (256u << 10)
 
-enum sub_format {
-	FMT_NDJSON,
-	FMT_CSV,
-	FMT_BINARY,
-};
-
-static const char *const format_names[] = { "ndjson", "csv", "binary" };
 
 struct client_sub {
 	struct client_sub *next;
 	struct client *c;
-	enum sub_format fmt;
+	enum xpp_format fmt;
 	/* filter: 0 / -1 mean any */
 	unsigned int ifindex;
 	int proto;
@@ -52,98 +46,6 @@ struct client_sub {
 
 static struct client_sub *subs;
 
-static const char csv_header[] =
-	"ts,ts_ns,ktime_ns,ifindex,queue,ring,seq,ip_version,proto,src,dst,"
-	"sport,dport,frame_len,ip_len,ttl,tcp_flags,tcp_window,vlan,flags\n";
-
-static int64_t wall_offset_ns(void)
-{
-	struct timespec r, m;
-
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return (r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
-}
-
-static void addr_str(const __u8 *a, char *buf, size_t sz)
-{
-	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
-					 0xff };
-
-	if (!memcmp(a, mapped, 12))
-		inet_ntop(AF_INET, a + 12, buf, sz);
-	else
-		inet_ntop(AF_INET6, a, buf, sz);
-}
-
-static size_t flags_str(unsigned int flags, const char *sep, bool quoted,
-			char *buf, size_t sz)
-{
-	size_t off = 0;
-	unsigned int b;
-
-	buf[0] = '\0';
-	for (b = 0; b < 16 && off < sz; b++) {
-		if (!(flags & (1u << b)))
-			continue;
-		off += snprintf(buf + off, sz - off, "%s%s%s%s",
-				off ? sep : "", quoted ? "\"" : "",
-				xpp_flag_names[b] ? xpp_flag_names[b] : "bit",
-				quoted ? "\"" : "");
-	}
-	return off;
-}
-
-static void rfc3339(uint64_t wall_ns, char *buf, size_t sz)
-{
-	time_t sec = wall_ns / 1000000000ULL;
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, sz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sz - n, ".%09lluZ",
-		 (unsigned long long)(wall_ns % 1000000000ULL));
-}
-
-/* Text form of one record; returns its length. */
-static int encode_text(const struct xpp_record *r, enum sub_format fmt,
-		       int64_t off, char *buf, size_t sz)
-{
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ts[48], fl[256];
-	uint64_t wall = r->ts_ns + off;
-
-	addr_str(r->saddr, src, sizeof(src));
-	addr_str(r->daddr, dst, sizeof(dst));
-	rfc3339(wall, ts, sizeof(ts));
-	if (fmt == FMT_CSV) {
-		flags_str(r->flags, "|", false, fl, sizeof(fl));
-		return snprintf(buf, sz,
-				"%s,%llu,%llu,%u,%u,%u,%u,%u,%u,%s,%s,%u,%u,%u,"
-				"%u,%u,%u,%u,%u,%s\n",
-				ts, (unsigned long long)wall,
-				(unsigned long long)r->ts_ns, r->ifindex,
-				r->rx_queue, r->ring, r->seq, r->ip_version,
-				r->proto, src, dst, r->sport, r->dport,
-				r->frame_len, r->ip_len, r->ttl, r->tcp_flags,
-				r->tcp_window, r->vlan, fl);
-	}
-	flags_str(r->flags, ",", true, fl, sizeof(fl));
-	return snprintf(buf, sz,
-			"{\"ts\":\"%s\",\"ts_ns\":%llu,\"ktime_ns\":%llu,"
-			"\"ifindex\":%u,\"queue\":%u,\"ring\":%u,\"seq\":%u,"
-			"\"ip_version\":%u,\"proto\":%u,\"src\":\"%s\","
-			"\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
-			"\"frame_len\":%u,\"ip_len\":%u,\"ttl\":%u,"
-			"\"tcp_flags\":%u,\"tcp_window\":%u,\"vlan\":%u,"
-			"\"flags\":[%s]}\n",
-			ts, (unsigned long long)wall,
-			(unsigned long long)r->ts_ns, r->ifindex, r->rx_queue,
-			r->ring, r->seq, r->ip_version, r->proto, src, dst,
-			r->sport, r->dport, r->frame_len, r->ip_len, r->ttl,
-			r->tcp_flags, r->tcp_window, r->vlan, fl);
-}
-
 /* Tells the subscriber how many records it lost since the last notice. */
 static int report_loss(struct client_sub *s)
 {
@@ -153,13 +55,13 @@ static int report_loss(struct client_sub *s)
 	if (!s->lost_unreported)
 		return 0;
 	switch (s->fmt) {
-	case FMT_NDJSON:
+	case XPP_FMT_NDJSON:
 		n = snprintf(buf, sizeof(buf),
 			     "{\"event\":\"lost\",\"count\":%llu,\"total\":%llu}\n",
 			     (unsigned long long)s->lost_unreported,
 			     (unsigned long long)s->lost);
 		break;
-	case FMT_CSV:
+	case XPP_FMT_CSV:
 		n = snprintf(buf, sizeof(buf), "#lost,%llu,%llu\n",
 			     (unsigned long long)s->lost_unreported,
 			     (unsigned long long)s->lost);
@@ -224,13 +126,14 @@ static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off)
 			goto overflow;
 		if (!s->len)
 			break;
-		if (s->fmt == FMT_BINARY) {
+		if (s->fmt == XPP_FMT_BINARY) {
 			if (client_write(s->c, (const char *)&s->q[s->head],
 					 sizeof(struct xpp_record)))
 				goto overflow;
 		} else {
-			n = encode_text(&s->q[s->head], s->fmt, off, buf,
-					sizeof(buf));
+			n = xpp_format_text(&s->q[s->head], s->fmt,
+					    s->q[s->head].ts_ns + off, buf,
+					    sizeof(buf));
 			if (client_write(s->c, buf, n))
 				goto overflow;
 		}
@@ -249,7 +152,7 @@ overflow:
 void subscribers_flush(struct daemon *d)
 {
 	struct client_sub *s, *next;
-	int64_t off = wall_offset_ns();
+	int64_t off = xpp_wall_offset_ns();
 
 	for (s = subs; s; s = next) {
 		next = s->next;
@@ -312,7 +215,6 @@ int subscribe_start(struct daemon *d, struct client *c, json_object *req,
 	json_object *v, *res;
 	const char *str;
 	long long n;
-	size_t i;
 	int r;
 
 	if (d->n_subscribers >= d->conf.max_subscribers) {
@@ -328,19 +230,13 @@ int subscribe_start(struct daemon *d, struct client *c, json_object *req,
 		return -ENOMEM;
 	}
 	s->proto = s->port = -1;
-	if (json_object_object_get_ex(req, "format", &v)) {
-		str = json_object_get_string(v);
-		for (i = 0; i < ARRAY_SIZE(format_names); i++)
-			if (json_object_is_type(v, json_type_string) &&
-			    !strcmp(str, format_names[i]))
-				break;
-		if (i == ARRAY_SIZE(format_names)) {
-			*ret_err = reply_error(XPP_E_BAD_REQUEST,
-					       "subscribe: format must be ndjson, "
-					       "csv or binary");
-			goto fail;
-		}
-		s->fmt = i;
+	if (json_object_object_get_ex(req, "format", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     xpp_format_parse(json_object_get_string(v), &s->fmt))) {
+		*ret_err = reply_error(XPP_E_BAD_REQUEST,
+				       "subscribe: format must be ndjson, csv or "
+				       "binary");
+		goto fail;
 	}
 	if (json_object_object_get_ex(req, "iface", &v)) {
 		str = json_object_get_string(v);
@@ -376,7 +272,7 @@ int subscribe_start(struct daemon *d, struct client *c, json_object *req,
 
 	res = json_object_new_object();
 	json_object_object_add(res, "format",
-			       json_object_new_string(format_names[s->fmt]));
+			       json_object_new_string(xpp_format_name(s->fmt)));
 	json_object_object_add(res, "record_version",
 			       json_object_new_int(XPP_RECORD_VERSION));
 	json_object_object_add(res, "record_size",
@@ -391,10 +287,10 @@ int subscribe_start(struct daemon *d, struct client *c, json_object *req,
 		if (!err)
 			err = client_write(c, "\n", 1);
 		json_object_put(ok);
-		if (!err && s->fmt == FMT_CSV)
-			err = client_write(c, csv_header,
-					   sizeof(csv_header) - 1);
-		if (!err && s->fmt == FMT_BINARY) {
+		if (!err && s->fmt == XPP_FMT_CSV)
+			err = client_write(c, xpp_csv_header,
+					   strlen(xpp_csv_header));
+		if (!err && s->fmt == XPP_FMT_BINARY) {
 			struct xpp_stream_header h = {
 				.magic = XPP_STREAM_MAGIC,
 				.record_version = XPP_RECORD_VERSION,
@@ -413,7 +309,7 @@ int subscribe_start(struct daemon *d, struct client *c, json_object *req,
 	subs = s;
 	d->n_subscribers++;
 	pr_debug("subscriber uid %u: %s, queue %u", client_uid(c),
-		 format_names[s->fmt], s->cap);
+		 xpp_format_name(s->fmt), s->cap);
 	return 0;
 fail:
 	free(s->q);
@@ -432,7 +328,7 @@ json_object *subscribers_json(struct daemon *d)
 		json_object_object_add(o, "uid", json_object_new_int64(
 							 client_uid(s->c)));
 		json_object_object_add(o, "format", json_object_new_string(
-							    format_names[s->fmt]));
+							    xpp_format_name(s->fmt)));
 		json_object_object_add(o, "delivered",
 				       json_object_new_uint64(s->sent));
 		json_object_object_add(o, "queued",

@@ -11,6 +11,13 @@
 
 #include <linux/types.h>
 
+/* Bits of xpp_stream_header.flags */
+enum {
+	/* Records' ts_ns hold wall-clock time (ns since the epoch, as in a
+	 * capture file) instead of the kernel's CLOCK_MONOTONIC. */
+	XPP_STREAM_F_WALLCLOCK = 1 << 0,
+};
+
 /* "XPPR" as bytes on the wire, read as a little-endian u32. */
 #define XPP_STREAM_MAGIC 0x52505058u
 
@@ -18,7 +25,7 @@ struct xpp_stream_header {
 	__u32 magic;	      /* XPP_STREAM_MAGIC, host byte order */
 	__u16 record_version; /* XPP_RECORD_VERSION */
 	__u16 record_size;    /* sizeof(struct xpp_record) */
-	__u32 flags;	      /* 0 */
+	__u32 flags;	      /* XPP_STREAM_F_* */
 	__u32 reserved;	      /* 0 */
 };
 

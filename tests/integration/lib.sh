@@ -178,9 +178,9 @@ settle() {
 	fail "records still pending after 2 s"
 }
 
-# stat IFACE FIELD: one counter from stats --json (jq path after the
+# istat IFACE FIELD: one counter from stats --json (jq path after the
 # interface object, e.g. .packets or .malformed.ip_trunc).
-stat() {
+istat() {
 	ctl stats --json | jq -r --arg i "$1" \
 		".interfaces[] | select(.name == \$i) | $2"
 }

@@ -52,7 +52,7 @@ test_attach_and_exact_counts() {
 
 test_record_content() {
 	local out
-	ctl tail xa1 --count 4 >"$T/tail.ndjson" &
+	"$XDPCTL" --socket "$SOCK" tail xa1 --count 4 >"$T/tail.ndjson" &
 	local pid=$!
 	sleep 0.3
 	send 1 2 udp4 --sport 1111 --dport 53
@@ -81,7 +81,7 @@ test_record_content() {
 }
 
 test_csv_tail() {
-	ctl tail xa1 --count 2 --format csv >"$T/tail.csv" &
+	"$XDPCTL" --socket "$SOCK" tail xa1 --count 2 --format csv >"$T/tail.csv" &
 	local pid=$!
 	sleep 0.3
 	send 1 2 icmp4
@@ -126,14 +126,14 @@ test_two_interfaces() {
 	netns_pair 2 || { fail "veth"; return; }
 	ctl attach xa2 --mode generic >/dev/null || fail "attach xa2"
 	local before
-	before=$(stat xa1 .packets)
+	before=$(istat xa1 .packets)
 	send 2 37 udp6
 	send 1 11 tcp4
 	settle
-	expect_eq xa2.packets "$(stat xa2 .packets)" 37
-	expect_eq xa2.udp "$(stat xa2 .udp)" 37
-	expect_eq xa2.mode "$(stat xa2 .mode)" generic
-	expect_eq xa1.packets "$(stat xa1 .packets)" $((before + 11))
+	expect_eq xa2.packets "$(istat xa2 .packets)" 37
+	expect_eq xa2.udp "$(istat xa2 .udp)" 37
+	expect_eq xa2.mode "$(istat xa2 .mode)" generic
+	expect_eq xa1.packets "$(istat xa1 .packets)" $((before + 11))
 	expect_eq list "$(ctl list --json | jq -r '[.interfaces[].name] | sort | join(",")')" "xa1,xa2"
 	expect_eq totals "$(ctl stats --json | jq '.totals.packets')" \
 		"$(ctl stats --json | jq '[.interfaces[].packets] | add')"
@@ -153,23 +153,23 @@ test_detach() {
 	ctl attach xa2 >/dev/null || fail "reattach"
 	send 2 5 udp4
 	settle
-	expect_eq packets "$(stat xa2 .packets)" 5
+	expect_eq packets "$(istat xa2 .packets)" 5
 	ctl detach xa2 >/dev/null
 }
 
 test_restart_keeps_attachment_and_records() {
 	local pk rec
 	settle
-	pk=$(stat xa1 .packets)
-	rec=$(stat xa1 .records)
+	pk=$(istat xa1 .packets)
+	rec=$(istat xa1 .records)
 	stop_daemon
 	# The datapath runs on without the daemon; records wait in the ring.
 	send 1 25 udp4
 	ip -n "$NSA" link show xa1 | grep -q " xdp" || fail "XDP gone with the daemon"
 	start_daemon || return
 	settle
-	expect_eq packets "$(stat xa1 .packets)" $((pk + 25))
-	expect_eq records "$(stat xa1 .records)" $((rec + 25))
+	expect_eq packets "$(istat xa1 .packets)" $((pk + 25))
+	expect_eq records "$(istat xa1 .records)" $((rec + 25))
 	expect_eq delivered_after_restart \
 		"$(ctl stats --json | jq .daemon.records_delivered)" 25
 	grep -q "adopted attachment of interface xa1" "$T/daemon.log" ||
@@ -179,9 +179,9 @@ test_restart_keeps_attachment_and_records() {
 test_kill9_under_traffic_loses_nothing() {
 	local pk rec lost tot0 tot1
 	settle
-	pk=$(stat xa1 .packets)
-	rec=$(stat xa1 .records)
-	lost=$(stat xa1 .records_lost)
+	pk=$(istat xa1 .packets)
+	rec=$(istat xa1 .records)
+	lost=$(istat xa1 .records_lost)
 	tot0=$(ctl stats --json | jq '.daemon.records_delivered_total')
 	# 3000 frames over about 1.5 s; the daemon dies in the middle.
 	send 1 3000 udp4 --pps 2000 --max-seconds 20 &
@@ -193,9 +193,9 @@ test_kill9_under_traffic_loses_nothing() {
 	wait $spid || fail "sender failed"
 	settle
 	local p r l
-	p=$(stat xa1 .packets)
-	r=$(stat xa1 .records)
-	l=$(stat xa1 .records_lost)
+	p=$(istat xa1 .packets)
+	r=$(istat xa1 .records)
+	l=$(istat xa1 .records_lost)
 	expect_eq packets "$p" $((pk + 3000))
 	# Every frame is a record written or a record counted as lost ...
 	expect_eq records+lost "$((r + l))" $((rec + lost + 3000))
@@ -210,11 +210,11 @@ test_config_set_sample() {
 	ctl config set sample=4 >/dev/null || fail "config set sample=4"
 	expect_eq get "$(ctl config get sample)" 4
 	settle
-	rec=$(stat xa1 .records)
+	rec=$(istat xa1 .records)
 	send 1 40 udp4
 	settle
 	# Per-CPU count: the frames of one sender may land on both CPUs.
-	local got=$(($(stat xa1 .records) - rec))
+	local got=$(($(istat xa1 .records) - rec))
 	[ "$got" -ge 10 ] && [ "$got" -le 12 ] || fail "sampled $got of 40 at 1/4"
 	ctl config set sample=1 >/dev/null
 	local out rc
@@ -230,13 +230,13 @@ test_config_set_sample() {
 test_config_filter_and_drop() {
 	ctl config set filter_proto=tcp verdict=drop >/dev/null || fail "config set"
 	local drop0 skip0
-	drop0=$(stat xa1 .dropped)
-	skip0=$(stat xa1 .filtered)
+	drop0=$(istat xa1 .dropped)
+	skip0=$(istat xa1 .filtered)
 	send 1 6 tcp4
 	send 1 4 udp4
 	settle
-	expect_eq dropped "$(($(stat xa1 .dropped) - drop0))" 6
-	expect_eq filtered "$(($(stat xa1 .filtered) - skip0))" 4
+	expect_eq dropped "$(($(istat xa1 .dropped) - drop0))" 6
+	expect_eq filtered "$(($(istat xa1 .filtered) - skip0))" 4
 	ctl config set filter_proto=any verdict=pass >/dev/null
 	expect_eq get "$(ctl config get filter_proto)" any
 }

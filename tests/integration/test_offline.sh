@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# xdpctl extract: captures through the same XDP program. Agreement with
+# tshark field by field, every frame accounted for, pcap and pcapng, the
+# three formats, damaged input, a full disk, flat memory, and live and
+# offline records identical for the same frames.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+command -v tshark >/dev/null || skip_all "needs tshark (scripts/install-deps)"
+PCAP=$BUILD/tests/xpp-pcap
+PY=/usr/bin/python3
+SRC=${XPP_SRCDIR:?}
+"$PCAP" corpus "$T/corpus.pcap" || skip_all "cannot write a capture"
+
+# Records without the fields that differ between runs of the same frames.
+strip() { jq -c 'del(.ktime_ns, .seq, .ring)' "$@"; }
+
+test_corpus_agrees_with_tshark() {
+	ctl extract "$T/corpus.pcap" --quiet >"$T/corpus.ndjson" ||
+		{ fail "extract failed"; return; }
+	local out
+	out=$("$PY" "$SRC/tests/offline/compare_tshark.py" "$T/corpus.pcap" \
+		"$T/corpus.ndjson" 2>&1) || fail "$out"
+	diag "$(tail -1 <<<"$out")"
+	[ "$(wc -l <"$T/corpus.ndjson")" -gt 100 ] || fail "too few records"
+}
+
+test_every_frame_accounted() {
+	local sum frames recs not_ip runts
+	ctl extract "$T/corpus.pcap" 2>"$T/sum.txt" >"$T/c.ndjson" || fail "extract"
+	sum=$(cat "$T/sum.txt")
+	frames=$(sed -n 's/.*: \([0-9]*\) frames:.*/\1/p' <<<"$sum")
+	recs=$(sed -n 's/.* \([0-9]*\) records,.*/\1/p' <<<"$sum")
+	not_ip=$(sed -n 's/.* \([0-9]*\) not IP,.*/\1/p' <<<"$sum")
+	runts=$(sed -n 's/.* \([0-9]*\) too short for Ethernet.*/\1/p' <<<"$sum")
+	expect_eq frames "$frames" "$(tshark -r "$T/corpus.pcap" 2>/dev/null | wc -l)"
+	expect_eq records "$recs" "$(wc -l <"$T/c.ndjson")"
+	expect_eq sum "$((recs + not_ip + runts))" "$frames"
+	[ "$runts" = 1 ] || fail "runts: $runts ($sum)"
+}
+
+test_pcapng_same_records() {
+	editcap -F pcapng "$T/corpus.pcap" "$T/corpus.pcapng" || { fail "editcap"; return; }
+	ctl extract "$T/corpus.pcap" --quiet | strip >"$T/a"
+	ctl extract "$T/corpus.pcapng" --quiet | strip >"$T/b"
+	cmp -s "$T/a" "$T/b" || fail "pcap and pcapng records differ"
+}
+
+test_formats_round_trip() {
+	ctl extract "$T/corpus.pcap" --quiet --format csv >"$T/c.csv" || fail csv
+	ctl extract "$T/corpus.pcap" --quiet --format binary -o "$T/c.bin" || fail bin
+	ctl extract "$T/corpus.pcap" --quiet >"$T/c.ndjson" || fail ndjson
+	local out
+	out=$("$PY" - "$T/c.ndjson" "$T/c.csv" "$T/c.bin" "$SRC/examples" <<'PY'
+import csv, json, sys
+sys.path.insert(0, sys.argv[4])
+from numpy_consumer import read_stream, addr
+nd = [json.loads(l) for l in open(sys.argv[1])]
+cs = list(csv.DictReader(open(sys.argv[2])))
+flags, recs, lost = read_stream(open(sys.argv[3], "rb"))
+assert flags & 1, "binary header lacks the wall-clock flag"
+assert lost == 0
+assert len(nd) == len(cs) == len(recs), (len(nd), len(cs), len(recs))
+NAMES = ["fragment", "frag_later", "ip_options", "ipv6_ext", "l4_trunc",
+         "ext_limit", "ip_trunc", "vlan_qinq", "tcp_bad_doff", "vlan"]
+for n, c, b in zip(nd, cs, recs):
+    for k in ("ts_ns", "ip_version", "proto", "sport", "dport", "frame_len",
+              "ip_len", "ttl", "tcp_flags", "tcp_window", "vlan", "seq"):
+        assert str(n[k]) == c[k], (k, n, c)
+    assert n["src"] == c["src"] == addr(b["saddr"]), (n, c)
+    assert n["dst"] == c["dst"] == addr(b["daddr"])
+    assert n["ts_ns"] == int(b["ts_ns"])
+    for k in ("ip_version", "proto", "sport", "dport", "frame_len", "ip_len",
+              "ttl", "tcp_flags", "tcp_window", "vlan", "seq"):
+        assert n[k] == int(b[k]), (k, n, b)
+    names = [NAMES[i] for i in range(16) if int(b["flags"]) >> i & 1]
+    assert n["flags"] == names == (c["flags"].split("|") if c["flags"] else [])
+print(len(nd))
+PY
+) || fail "formats differ: $out"
+}
+
+test_damaged_inputs() {
+	local out rc
+	# Cut inside a frame record: the frames before it are written.
+	head -c 1000 "$T/corpus.pcap" >"$T/cut.pcap"
+	out=$(ctl extract "$T/cut.pcap" 2>&1 >"$T/cut.ndjson")
+	rc=$?
+	expect_eq cut_exit "$rc" 1
+	case $out in *"damaged after frame"*) ;; *) fail "cut file said: $out" ;; esac
+	[ -s "$T/cut.ndjson" ] || fail "no record of the frames before the cut"
+	# Not a capture at all.
+	echo "hello" >"$T/text.pcap"
+	out=$(ctl extract "$T/text.pcap" 2>&1)
+	expect_eq text_exit "$?" 1
+	case $out in *"unknown file format"*|*"not a"*|*"format"*) ;; *) fail "text said: $out" ;; esac
+	# Empty file, missing file.
+	: >"$T/empty.pcap"
+	ctl extract "$T/empty.pcap" >/dev/null 2>&1
+	expect_eq empty_exit "$?" 1
+	out=$(ctl extract "$T/none.pcap" 2>&1)
+	expect_eq missing_exit "$?" 1
+	case $out in *"No such file"*) ;; *) fail "missing said: $out" ;; esac
+	# A link type that is not Ethernet (raw IP, 101).
+	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x65\x00\x00\x00' >"$T/raw.pcap"
+	out=$(ctl extract "$T/raw.pcap" 2>&1)
+	expect_eq raw_exit "$?" 1
+	case $out in *"link type"*"not supported"*) ;; *) fail "raw said: $out" ;; esac
+}
+
+test_full_disk_reported() {
+	local out rc
+	out=$(ctl extract "$T/corpus.pcap" --quiet -o /dev/full 2>&1)
+	rc=$?
+	expect_eq exit "$rc" 4
+	case $out in *"No space left on device"*) ;; *) fail "said: $out" ;; esac
+}
+
+test_memory_flat_on_large_capture() {
+	"$PCAP" bulk "$T/big.pcap" 200000 || { fail "writing 200000 frames"; return; }
+	local rss t0 t1
+	t0=$(date +%s.%N)
+	/usr/bin/time -f %M -o "$T/rss" "$XDPCTL" extract "$T/big.pcap" \
+		--format binary -o "$T/big.bin" --quiet || fail "extract"
+	t1=$(date +%s.%N)
+	rss=$(cat "$T/rss")
+	expect_eq size "$(stat -c %s "$T/big.bin")" $((16 + 200000 * 72))
+	# The capture is 19 MB; memory must not follow it.
+	[ "$rss" -lt 65536 ] || fail "max RSS $rss KiB for a 200000-frame capture"
+	diag "200000 frames in $(echo "$t1 - $t0" | bc -l | cut -c1-5) s, max RSS $rss KiB"
+	rm -f "$T/big.pcap" "$T/big.bin"
+}
+
+test_live_and_offline_identical() {
+	netns_pair 1 || { fail "veth"; return; }
+	start_daemon || return
+	ctl attach xa1 >/dev/null || fail "attach"
+	ip netns exec "$NSA" tcpdump -q -i xa1 -w "$T/live.pcap" -U -c 48 \
+		2>/dev/null &
+	local tpid=$!
+	"$XDPCTL" --socket "$SOCK" tail xa1 --count 44 >"$T/live.ndjson" &
+	local lpid=$!
+	sleep 0.8
+	# 48 frames of the mix: 44 with an IP header, 4 ARP.
+	send 1 48 mix --pps 500
+	timeout 10 tail --pid=$lpid -f /dev/null || { kill $lpid; fail "live tail hung"; }
+	timeout 10 tail --pid=$tpid -f /dev/null || { kill $tpid; fail "tcpdump hung"; }
+	ctl extract "$T/live.pcap" --quiet >"$T/offline.ndjson" || fail "extract"
+	local keep='del(.ts, .ts_ns, .ktime_ns, .seq, .ring, .ifindex, .queue)'
+	# Records of different CPUs' rings may interleave differently.
+	jq -c "$keep" "$T/live.ndjson" | sort >"$T/a"
+	jq -c "$keep" "$T/offline.ndjson" | sort >"$T/b"
+	expect_eq live_count "$(wc -l <"$T/a")" 44
+	cmp -s "$T/a" "$T/b" || fail "live and offline records differ: $(diff "$T/a" "$T/b" | head -4)"
+	stop_daemon
+}
+
+test_numpy_example_reads_live_stream() {
+	"$PY" -c 'import numpy' 2>/dev/null || { diag "no numpy"; return; }
+	start_daemon || return
+	ctl attach xa1 >/dev/null 2>&1
+	"$PY" "$SRC/examples/numpy_consumer.py" --socket "$SOCK" --count 24 \
+		--json >"$T/np.ndjson" &
+	local pid=$!
+	sleep 0.8
+	send 1 24 udp4 --sport 4242 --dport 53
+	timeout 10 tail --pid=$pid -f /dev/null || { kill $pid; fail "consumer hung"; }
+	wait $pid || fail "numpy consumer failed"
+	expect_eq records "$(wc -l <"$T/np.ndjson")" 24
+	expect_eq fields "$(jq -c '[.src,.dst,.sport,.dport,.proto]' "$T/np.ndjson" | sort -u)" \
+		'["198.18.1.2","198.18.1.9",4242,53,17]'
+	stop_daemon
+}
+
+run_case test_corpus_agrees_with_tshark
+run_case test_every_frame_accounted
+run_case test_pcapng_same_records
+run_case test_formats_round_trip
+run_case test_damaged_inputs
+run_case test_full_disk_reported
+run_case test_memory_flat_on_large_capture
+run_case test_live_and_offline_identical
+run_case test_numpy_example_reads_live_stream
+tap_end

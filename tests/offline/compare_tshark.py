@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Field-by-field agreement between `xdpctl extract` and tshark.
+
+usage: compare_tshark.py CAPTURE RECORDS.ndjson
+
+tshark is the reference decoder. For every frame of CAPTURE:
+- with a record: every field tshark decodes must have the same value in
+  the record; a field tshark does not decode must be 0 in the record
+  unless the record says its L4 header is cut short (l4_trunc: the parser
+  reads what a cut header holds, where tshark may give up on the whole
+  header), and must be 0 where the parser stopped on purpose (ext_limit,
+  frag_later);
+- without a record: tshark must agree that there is no complete IP
+  header (no destination address), or report the frame as an error.
+Prints one line per disagreement; exit status 1 if there is any.
+"""
+import json
+import subprocess
+import sys
+
+FIELDS = [
+    "frame.time_epoch", "frame.cap_len", "ieee8021ad.id", "vlan.id",
+    "ip.src", "ip.dst", "ip.len", "ip.ttl", "ip.proto", "ip.flags.mf",
+    "ip.frag_offset", "ip.hdr_len",
+    "ipv6.src", "ipv6.dst", "ipv6.plen", "ipv6.hlim",
+    "tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.window_size_value",
+    "udp.srcport", "udp.dstport",
+    "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
+    "_ws.expert.severity",
+]
+ERROR_SEVERITY = 8388608  # PI_ERROR
+
+
+def tshark_frames(capture):
+    cmd = ["tshark", "-n", "-r", capture,
+           "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+           "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
+    for f in FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}).stdout
+    for line in out.splitlines():
+        yield dict(zip(FIELDS, line.split("\t")))
+
+
+def ns_of(epoch):
+    sec, _, frac = epoch.partition(".")
+    return int(sec) * 10**9 + int((frac + "000000000")[:9])
+
+
+def num(v):
+    if v is None or v == "":
+        return None
+    return int(v, 16) if v.startswith("0x") else int(v)
+
+
+def compare(capture, records_path):
+    recs = {}
+    for line in open(records_path):
+        r = json.loads(line)
+        recs[r["ts_ns"]] = r
+    bad = []
+    frames = 0
+    for n, t in enumerate(tshark_frames(capture), 1):
+        frames += 1
+        r = recs.pop(ns_of(t["frame.time_epoch"]), None)
+
+        def say(msg):
+            bad.append(f"frame {n}: {msg}")
+
+        if r is None:
+            has_dst = t["ip.dst"] or t["ipv6.dst"]
+            errors = [int(s) for s in t["_ws.expert.severity"].split(",") if s]
+            if has_dst and not any(s >= ERROR_SEVERITY for s in errors):
+                say(f"no record, but tshark decodes a whole IP header ({t})")
+            continue
+        flags = set(r["flags"])
+        want = {}
+        if t["ip.dst"]:
+            want.update(ip_version=4, src=t["ip.src"], dst=t["ip.dst"],
+                        ip_len=num(t["ip.len"]), ttl=num(t["ip.ttl"]),
+                        proto=num(t["ip.proto"]))
+        elif t["ipv6.dst"]:
+            want.update(ip_version=6, src=t["ipv6.src"], dst=t["ipv6.dst"],
+                        ip_len=num(t["ipv6.plen"]), ttl=num(t["ipv6.hlim"]))
+        else:
+            say(f"record {r} but tshark sees no IP header")
+            continue
+        want["frame_len"] = num(t["frame.cap_len"])
+        # The outermost tag: 802.1ad (QinQ service tag) or 802.1Q.
+        want["vlan"] = num(t["ieee8021ad.id"]) or num(t["vlan.id"]) or 0
+        l4 = {}
+        if t["tcp.srcport"] or t["tcp.flags"]:
+            l4 = dict(proto=6, sport=num(t["tcp.srcport"]),
+                      dport=num(t["tcp.dstport"]),
+                      tcp_flags=None if not t["tcp.flags"]
+                      else num(t["tcp.flags"]) & 0xff,
+                      tcp_window=num(t["tcp.window_size_value"]))
+        elif t["udp.srcport"]:
+            l4 = dict(proto=17, sport=num(t["udp.srcport"]),
+                      dport=num(t["udp.dstport"]))
+        elif t["icmp.type"]:
+            l4 = dict(proto=1, sport=num(t["icmp.type"]),
+                      dport=num(t["icmp.code"]))
+        elif t["icmpv6.type"]:
+            l4 = dict(proto=58, sport=num(t["icmpv6.type"]),
+                      dport=num(t["icmpv6.code"]))
+        stopped = flags & {"ext_limit", "frag_later"}
+        if stopped:
+            # We stop on purpose where tshark may go on: no L4 fields.
+            for k in ("sport", "dport", "tcp_flags", "tcp_window"):
+                if r[k]:
+                    say(f"{k} is {r[k]} although the parser stopped ({flags})")
+        else:
+            want.update({k: v for k, v in l4.items() if v is not None})
+            # Fields tshark does not decode must be 0 (never invented),
+            # unless read from a header the record flags as cut short.
+            for k in ("sport", "dport", "tcp_flags", "tcp_window"):
+                if k not in want and r[k] and "l4_trunc" not in flags:
+                    say(f"{k} is {r[k]}, tshark decodes none")
+        if want.get("ip_version") == 4 and t["ip.frag_offset"]:
+            is_frag = num(t["ip.flags.mf"]) == 1 or num(t["ip.frag_offset"]) != 0
+            if is_frag != ("fragment" in flags):
+                say(f"fragment flag {flags} vs tshark mf={t['ip.flags.mf']} "
+                    f"offset={t['ip.frag_offset']}")
+        for k, v in want.items():
+            if v is not None and r[k] != v:
+                say(f"{k}: record {r[k]!r}, tshark {v!r}")
+    for ts, r in recs.items():
+        bad.append(f"record at {ts} matches no frame of the capture")
+    return frames, bad
+
+
+def main():
+    frames, bad = compare(sys.argv[1], sys.argv[2])
+    for b in bad:
+        print(b)
+    print(f"{frames} frames compared, {len(bad)} disagreements")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

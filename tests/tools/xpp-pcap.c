@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xpp-pcap: writes test captures (pcap, nanosecond timestamps).
+ *
+ *   xpp-pcap corpus FILE        every kind of frame the parser knows,
+ *                               valid, truncated and malformed
+ *   xpp-pcap bulk FILE N        N frames cycling through common kinds
+ *
+ * Addresses come from 198.18.0.0/15 and 2001:2::/48.
+ */
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkt.h"
+
+#define A4 "198.18.0.1"
+#define B4 "198.19.255.254"
+#define A6 "2001:2::1"
+#define B6 "2001:2:0:ffff::2"
+
+static FILE *out;
+static unsigned long long ts_ns = 1700000000123456789ULL;
+
+static void put32(uint32_t v)
+{
+	fwrite(&v, 4, 1, out);
+}
+
+static void header(void)
+{
+	put32(0xa1b23c4d); /* nanosecond pcap */
+	put32(2 | 4 << 16); /* version 2.4 */
+	put32(0);
+	put32(0);
+	put32(65535);
+	put32(1); /* DLT_EN10MB */
+}
+
+/* Writes the first caplen bytes of p (all when caplen is 0). */
+static void frame_cut(const struct pkt *p, size_t caplen)
+{
+	size_t n = caplen && caplen < p->len ? caplen : p->len;
+
+	put32(ts_ns / 1000000000ULL);
+	put32(ts_ns % 1000000000ULL);
+	put32(n);
+	put32(p->len);
+	fwrite(p->b, 1, n, out);
+	ts_ns += 1234567;
+}
+
+static void frame(const struct pkt *p)
+{
+	frame_cut(p, 0);
+}
+
+static void udp4(struct pkt *p, uint16_t sport, uint16_t dport, size_t pay)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, A4, B4, IPPROTO_UDP, 64, 5, 0);
+	pkt_udp(p, sport, dport);
+	pkt_payload(p, pay, 0x5a);
+	pkt_finish(p);
+}
+
+static void tcp4(struct pkt *p, unsigned int ihl, uint8_t flags)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, B4, A4, IPPROTO_TCP, 128, ihl, 0x4000);
+	pkt_tcp(p, 443, 50123, flags, 29200);
+	pkt_payload(p, 10, 0x11);
+	pkt_finish(p);
+}
+
+static void tcp6_ext(struct pkt *p, int n_ext)
+{
+	int i;
+
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IPV6);
+	pkt_ipv6(p, A6, B6, n_ext ? IPPROTO_DSTOPTS : IPPROTO_TCP, 33);
+	for (i = 0; i < n_ext; i++)
+		pkt_ext(p, IPPROTO_DSTOPTS,
+			i == n_ext - 1 ? IPPROTO_TCP : IPPROTO_DSTOPTS, 0);
+	pkt_tcp(p, 8080, 61000, 0x18, 1000);
+	pkt_payload(p, 8, 0x22);
+	pkt_finish(p);
+}
+
+static void corpus(void)
+{
+	struct pkt p;
+	size_t len, full;
+	int i;
+
+	/* The plain kinds. */
+	udp4(&p, 5353, 53, 20);
+	frame(&p);
+	tcp4(&p, 5, 0x12);
+	frame(&p);
+	tcp4(&p, 8, 0x02); /* options */
+	frame(&p);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ipv4(&p, A4, B4, IPPROTO_ICMP, 1, 5, 0);
+	pkt_icmp(&p, 8, 0);
+	pkt_payload(&p, 32, 0x61);
+	pkt_finish(&p);
+	frame(&p);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, A6, B6, IPPROTO_UDP, 255);
+	pkt_udp(&p, 546, 547);
+	pkt_payload(&p, 12, 0);
+	pkt_finish(&p);
+	frame(&p);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, B6, A6, IPPROTO_ICMPV6, 255);
+	pkt_icmp(&p, 135, 0);
+	pkt_payload(&p, 16, 0);
+	pkt_finish(&p);
+	frame(&p);
+	/* VLAN, QinQ, priority tag. */
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 0x2000 | 42, ETH_P_IP);
+	pkt_ipv4(&p, A4, B4, IPPROTO_UDP, 64, 5, 0);
+	pkt_udp(&p, 1000, 2000);
+	pkt_finish(&p);
+	frame(&p);
+	pkt_init(&p);
+	pkt_eth(&p, 0x88a8);
+	pkt_vlan(&p, 300, ETH_P_8021Q);
+	pkt_vlan(&p, 4000, ETH_P_IPV6);
+	pkt_ipv6(&p, A6, B6, IPPROTO_TCP, 64);
+	pkt_tcp(&p, 22, 40000, 0x11, 512);
+	pkt_finish(&p);
+	frame(&p);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 0xe000, ETH_P_IP);
+	pkt_ipv4(&p, A4, B4, IPPROTO_TCP, 64, 5, 0);
+	pkt_tcp(&p, 1, 2, 0x04, 0);
+	pkt_finish(&p);
+	frame(&p);
+	/* IPv4 fragments: first, middle, last. */
+	for (i = 0; i < 3; i++) {
+		static const uint16_t fo[] = { 0x2000, 0x2000 | 185, 370 };
+
+		pkt_init(&p);
+		pkt_eth(&p, ETH_P_IP);
+		pkt_ipv4(&p, A4, B4, IPPROTO_UDP, 64, 5, fo[i]);
+		pkt_udp(&p, 7777, 8888);
+		pkt_payload(&p, 40, 0x33);
+		pkt_finish(&p);
+		frame(&p);
+	}
+	/* IPv6 extension chains: 1, 3, 8 (the walk's limit) and 9. */
+	tcp6_ext(&p, 1);
+	frame(&p);
+	tcp6_ext(&p, 3);
+	frame(&p);
+	tcp6_ext(&p, 8);
+	frame(&p);
+	tcp6_ext(&p, 9);
+	frame(&p);
+	/* Hop-by-hop, routing, fragment (first and later), AH. */
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, A6, B6, IPPROTO_HOPOPTS, 64);
+	pkt_ext(&p, IPPROTO_HOPOPTS, IPPROTO_ROUTING, 0);
+	pkt_ext(&p, IPPROTO_ROUTING, IPPROTO_FRAGMENT, 0);
+	pkt_frag6(&p, IPPROTO_AH, 0, 1, 99);
+	pkt_ext(&p, IPPROTO_AH, IPPROTO_UDP, 4);
+	pkt_udp(&p, 500, 4500);
+	pkt_payload(&p, 8, 0);
+	pkt_finish(&p);
+	frame(&p);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, A6, B6, IPPROTO_FRAGMENT, 64);
+	pkt_frag6(&p, IPPROTO_UDP, 100, 0, 99);
+	pkt_payload(&p, 24, 0x44);
+	pkt_finish(&p);
+	frame(&p);
+	/* Non-IP. */
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_ARP);
+	pkt_payload(&p, 28, 0);
+	frame(&p);
+	/* Malformed IP headers. */
+	udp4(&p, 1, 2, 4);
+	p.b[14] = 0x44; /* IHL 4 */
+	frame(&p);
+	udp4(&p, 1, 2, 4);
+	p.b[14] = 0x55; /* version 5 */
+	frame(&p);
+	udp4(&p, 1, 2, 4);
+	pkt_put16(&p, 16, 12); /* total length below the header */
+	frame(&p);
+	/* Padding past the IP packet (an IP header alone, padded). */
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ipv4(&p, A4, B4, IPPROTO_UDP, 64, 5, 0);
+	pkt_finish(&p);
+	pkt_payload(&p, 26, 0x77);
+	frame(&p);
+	/* Truncated at every length: VLAN + IPv4 + TCP, IPv6 + ext + UDP
+	 * (as cut by a capture snap length). */
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 7, ETH_P_IP);
+	pkt_ipv4(&p, A4, B4, IPPROTO_TCP, 64, 5, 0);
+	pkt_tcp(&p, 1234, 80, 0x02, 65535);
+	pkt_payload(&p, 6, 0);
+	pkt_finish(&p);
+	full = p.len;
+	for (len = 14; len < full; len++)
+		frame_cut(&p, len);
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, A6, B6, IPPROTO_HOPOPTS, 64);
+	pkt_ext(&p, IPPROTO_HOPOPTS, IPPROTO_UDP, 0);
+	pkt_udp(&p, 3000, 4000);
+	pkt_payload(&p, 4, 0);
+	pkt_finish(&p);
+	full = p.len;
+	for (len = 14; len < full; len++)
+		frame_cut(&p, len);
+	/* L4 headers cut inside the IP packet itself (the IP length says
+	 * so), at every length short of the fixed header. */
+	for (len = 1; len < 20; len++) {
+		static const uint8_t protos4[] = { IPPROTO_ICMP, IPPROTO_UDP,
+						   IPPROTO_TCP };
+		static const uint8_t protos6[] = { IPPROTO_ICMPV6, IPPROTO_UDP,
+						   IPPROTO_TCP };
+		static const uint8_t hdr[20] = { 3, 1, 0xab, 0xcd, 0x12, 0x34,
+						 0, 0, 0, 0, 0, 0, 0x50, 0x12,
+						 0x01, 0x02 };
+
+		for (i = 0; i < 3; i++) {
+			if (len >= (size_t)(i == 2 ? 20 : 8))
+				continue;
+			pkt_init(&p);
+			pkt_eth(&p, ETH_P_IP);
+			pkt_ipv4(&p, A4, B4, protos4[i], 64, 5, 0);
+			memcpy(p.b + p.len, hdr, len);
+			p.len += len;
+			pkt_finish(&p);
+			frame(&p);
+			pkt_init(&p);
+			pkt_eth(&p, ETH_P_IPV6);
+			pkt_ipv6(&p, A6, B6, protos6[i], 64);
+			memcpy(p.b + p.len, hdr, len);
+			p.len += len;
+			pkt_finish(&p);
+			frame(&p);
+		}
+	}
+	/* Runt: shorter than an Ethernet header. */
+	udp4(&p, 1, 2, 0);
+	frame_cut(&p, 10);
+}
+
+static void bulk(unsigned long n)
+{
+	struct pkt kinds[4];
+	unsigned long i;
+
+	udp4(&kinds[0], 40000, 53, 22);
+	tcp4(&kinds[1], 5, 0x10);
+	tcp6_ext(&kinds[2], 1);
+	pkt_init(&kinds[3]);
+	pkt_eth(&kinds[3], ETH_P_8021Q);
+	pkt_vlan(&kinds[3], 10, ETH_P_IP);
+	pkt_ipv4(&kinds[3], A4, B4, IPPROTO_ICMP, 64, 5, 0);
+	pkt_icmp(&kinds[3], 0, 0);
+	pkt_finish(&kinds[3]);
+	for (i = 0; i < n; i++) {
+		struct pkt *p = &kinds[i % 4];
+
+		/* Vary a port so records differ. */
+		if (i % 4 == 0)
+			pkt_put16(p, 34, 1024 + i % 60000);
+		frame(p);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3 || (strcmp(argv[1], "corpus") && strcmp(argv[1], "bulk")) ||
+	    (!strcmp(argv[1], "bulk") && argc != 4)) {
+		fprintf(stderr, "usage: xpp-pcap corpus FILE | bulk FILE N\n");
+		return 2;
+	}
+	out = fopen(argv[2], "w");
+	if (!out) {
+		perror(argv[2]);
+		return 1;
+	}
+	header();
+	if (!strcmp(argv[1], "corpus"))
+		corpus();
+	else
+		bulk(strtoul(argv[3], NULL, 10));
+	if (fclose(out)) {
+		perror(argv[2]);
+		return 1;
+	}
+	return 0;
+}
