@@ -286,7 +286,7 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (client_flush(c) < 0)
 		return;
 	if (c->sub)
-		subscribers_flush(c->d);
+		subscriber_writable(c->d, c);
 }
 
 static bool peer_in_group(int fd, gid_t gid, gid_t primary)

@@ -114,14 +114,72 @@ void subscribers_deliver(struct daemon *d, const struct xpp_record *r)
 	}
 }
 
-/* Encodes queued records while the peer keeps up; -1 if it was closed. */
-static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off)
+/*
+ * Subscribers mostly take the same records in the same order: each text
+ * form is encoded once per flush and copied to every subscriber of that
+ * format. A direct-mapped cache keyed by the record's ring, sequence
+ * number and timestamp, valid for one flush (the wall-clock offset is
+ * fixed within it).
+ */
+#define ENC_CACHE_SLOTS 4096
+#define ENC_MAX 512
+
+struct enc_slot {
+	uint64_t gen;
+	uint64_t ts_ns;
+	uint32_t seq;
+	uint16_t ring;
+	uint16_t len;
+	char text[ENC_MAX];
+};
+
+static struct enc_slot *enc_cache[2]; /* ndjson, csv */
+static uint64_t enc_gen = 1;
+
+static int encode_cached(const struct xpp_record *r, enum xpp_format fmt,
+			 int64_t off, char *scratch, const char **ret)
 {
-	char buf[1024];
+	struct enc_slot *c, *slot;
+	int n;
+
+	if (!enc_cache[fmt])
+		enc_cache[fmt] = calloc(ENC_CACHE_SLOTS, sizeof(struct enc_slot));
+	c = enc_cache[fmt];
+	if (!c) { /* no cache: encode every time */
+		*ret = scratch;
+		return xpp_format_text(r, fmt, r->ts_ns + off, scratch, ENC_MAX);
+	}
+	slot = &c[(r->seq * 31 + r->ring) % ENC_CACHE_SLOTS];
+	if (slot->gen == enc_gen && slot->seq == r->seq &&
+	    slot->ring == r->ring && slot->ts_ns == r->ts_ns) {
+		*ret = slot->text;
+		return slot->len;
+	}
+	n = xpp_format_text(r, fmt, r->ts_ns + off, slot->text, ENC_MAX);
+	if (n < 0)
+		return n;
+	slot->gen = enc_gen;
+	slot->seq = r->seq;
+	slot->ring = r->ring;
+	slot->ts_ns = r->ts_ns;
+	slot->len = n;
+	*ret = slot->text;
+	return n;
+}
+
+/*
+ * Encodes queued records while the peer keeps up, up to *budget records.
+ * Returns -1 if the client was closed.
+ */
+static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off,
+		    long *budget)
+{
+	char scratch[ENC_MAX];
+	const char *text;
 	int n;
 
 	while (client_out_pending(s->c) < SUB_OUT_HIGH &&
-	       (s->len || s->lost_unreported)) {
+	       (s->len || s->lost_unreported) && *budget > 0) {
 		if (report_loss(s))
 			goto overflow;
 		if (!s->len)
@@ -131,15 +189,15 @@ static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off)
 					 sizeof(struct xpp_record)))
 				goto overflow;
 		} else {
-			n = xpp_format_text(&s->q[s->head], s->fmt,
-					    s->q[s->head].ts_ns + off, buf,
-					    sizeof(buf));
-			if (client_write(s->c, buf, n))
+			n = encode_cached(&s->q[s->head], s->fmt, off, scratch,
+					  &text);
+			if (n < 0 || client_write(s->c, text, n))
 				goto overflow;
 		}
 		s->head = (s->head + 1) % s->cap;
 		s->len--;
 		s->sent++;
+		(*budget)--;
 	}
 	return 0;
 overflow:
@@ -149,23 +207,66 @@ overflow:
 	return -1;
 }
 
+/* After the pump: close a finished stream (returns -1), or wait for the
+ * peer to read. */
+static int sub_after_pump(struct daemon *d, struct client_sub *s)
+{
+	if (s->done && !s->len && !s->lost_unreported &&
+	    !client_out_pending(s->c)) {
+		client_close(d, s->c);
+		return -1;
+	}
+	if (client_out_pending(s->c))
+		client_want_write(s->c);
+	return 0;
+}
+
+/*
+ * Records encoded per flush, over all subscribers. Beyond it the rest
+ * waits in the subscribers' queues (which may then lose records, counted):
+ * the loop goes back to draining the rings, which must never wait on
+ * subscribers.
+ */
+#define FLUSH_BUDGET 65536
+
+static struct client_sub *flush_start; /* round-robin: who goes first */
+
 void subscribers_flush(struct daemon *d)
 {
-	struct client_sub *s, *next;
+	struct client_sub *s = flush_start ? flush_start : subs, *next;
 	int64_t off = xpp_wall_offset_ns();
+	unsigned int left = d->n_subscribers; /* one lap at most */
+	long budget = FLUSH_BUDGET;
 
-	for (s = subs; s; s = next) {
-		next = s->next;
-		if (sub_pump(d, s, off) < 0)
-			continue;
-		if (s->done && !s->len && !s->lost_unreported &&
-		    !client_out_pending(s->c)) {
-			client_close(d, s->c);
-			continue;
+	enc_gen++;
+	/* Start where the last flush ran out of budget: no one starves. */
+	flush_start = NULL;
+	while (s && left-- && budget > 0) {
+		next = s->next ? s->next : subs;
+		if (sub_pump(d, s, off, &budget) < 0 ||
+		    sub_after_pump(d, s) < 0) {
+			/* s is gone; next is not, unless it was s itself. */
+			if (next == s)
+				next = NULL;
 		}
-		if (client_out_pending(s->c))
-			client_want_write(s->c);
+		s = next;
 	}
+	if (budget <= 0)
+		flush_start = s;
+}
+
+/* The peer can take more: pump its own queue only. */
+void subscriber_writable(struct daemon *d, struct client *c)
+{
+	struct client_sub *s = *client_sub_slot(c);
+	long budget = FLUSH_BUDGET / 8;
+
+	if (!s)
+		return;
+	enc_gen++;
+	if (sub_pump(d, s, xpp_wall_offset_ns(), &budget) < 0)
+		return;
+	sub_after_pump(d, s);
 }
 
 void subscribe_end(struct daemon *d, struct client *c)
@@ -174,6 +275,8 @@ void subscribe_end(struct daemon *d, struct client *c)
 
 	if (!s)
 		return;
+	if (flush_start == s)
+		flush_start = s->next;
 	for (pp = &subs; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;

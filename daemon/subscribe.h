@@ -16,6 +16,8 @@ struct client_sub **client_sub_slot(struct client *c);
 void client_want_write(struct client *c);
 
 void subscribe_end(struct daemon *d, struct client *c);
+/* The subscriber's socket can take more output. */
+void subscriber_writable(struct daemon *d, struct client *c);
 /* Subscribers as JSON for stats: an array. */
 struct json_object *subscribers_json(struct daemon *d);
 
