@@ -235,7 +235,7 @@ static json_object *cmd_attach(struct daemon *d, struct client *c,
 				   "mode '%s': want native, generic or auto",
 				   mode_s);
 	if (iface_attach(d, name, mode, &err)) {
-		pr_warn("attach %s refused: %s", name,
+		ifc_warn(name, "attach %s refused: %s", name,
 			json_object_get_string(json_object_object_get(
 				json_object_object_get(err, "error"),
 				"message")));

@@ -61,19 +61,29 @@ static enum xpp_mode attached_mode(unsigned int ifindex)
 	return XPP_MODE_NATIVE;
 }
 
-static void prog_name(unsigned int id, char *buf, size_t sz)
+/*
+ * The name of program id. Opening a program by id needs CAP_SYS_ADMIN,
+ * which the hardened unit does not grant: then say how to look it up.
+ * Returns 0 when the name is known.
+ */
+static int prog_name(unsigned int id, char *buf, size_t sz)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	int fd;
+	int fd, err = 0;
 
-	snprintf(buf, sz, "?");
 	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return;
+	if (fd < 0) {
+		snprintf(buf, sz, "(name unknown without CAP_SYS_ADMIN: "
+				  "bpftool prog show id %u)", id);
+		return -errno;
+	}
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		snprintf(buf, sz, "%s", info.name[0] ? info.name : "(unnamed)");
+	else
+		err = -errno;
 	close(fd);
+	return err;
 }
 
 static struct iface *iface_add(struct daemon *d, const char *name,
@@ -105,7 +115,7 @@ static int link_adopt(struct daemon *d, const char *pin_name)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	char path[PATH_MAX], name[IF_NAMESIZE], pname[64];
+	char path[PATH_MAX], name[IF_NAMESIZE], pname[96];
 	int fd, prog_fd = xpp_datapath__prog_fd(d->dp);
 
 	if (link_pin_path(d, pin_name, path, sizeof(path)))
@@ -121,7 +131,7 @@ static int link_adopt(struct daemon *d, const char *pin_name)
 		goto drop;
 	}
 	if (!info.xdp.ifindex) {
-		pr_warn("interface %s is gone (its XDP link was detached by "
+		ifc_warn(pin_name, "interface %s is gone (its XDP link was detached by "
 			"the kernel); removing the stale pin %s",
 			pin_name, path);
 		unlink(path);
@@ -134,9 +144,10 @@ static int link_adopt(struct daemon *d, const char *pin_name)
 			path, info.xdp.ifindex);
 		goto drop;
 	}
-	prog_name(info.prog_id, pname, sizeof(pname));
-	if (strcmp(pname, "xpp_xdp")) {
-		pr_warn("link pin %s on interface %s runs program '%s' (id "
+	/* Pins under our root are ours; check the name when we may. */
+	if (!prog_name(info.prog_id, pname, sizeof(pname)) &&
+	    strcmp(pname, "xpp_xdp")) {
+		ifc_warn(name, "link pin %s on interface %s runs program '%s' (id "
 			"%u), not ours; left alone",
 			path, name, pname, info.prog_id);
 		goto drop;
@@ -144,11 +155,11 @@ static int link_adopt(struct daemon *d, const char *pin_name)
 	if (info.prog_id != d->prog_id) {
 		/* Atomic: no frame goes without a program meanwhile. */
 		if (bpf_link_update(fd, prog_fd, NULL) < 0) {
-			pr_err("cannot switch interface %s to the new program: "
+			ifc_err(name, "cannot switch interface %s to the new program: "
 			       "%m; it keeps running program id %u",
 			       name, info.prog_id);
 		} else {
-			pr_info("interface %s: program id %u replaced by id %u",
+			ifc_info(name, "interface %s: program id %u replaced by id %u",
 				name, info.prog_id, d->prog_id);
 		}
 	}
@@ -157,14 +168,14 @@ static int link_adopt(struct daemon *d, const char *pin_name)
 
 		if (!link_pin_path(d, name, newpath, sizeof(newpath)) &&
 		    !rename(path, newpath))
-			pr_info("interface %s was renamed to %s; pin moved",
+			ifc_info(name, "interface %s was renamed to %s; pin moved",
 				pin_name, name);
 	}
 	if (!iface_add(d, name, info.xdp.ifindex, fd)) {
 		close(fd);
 		return -ENOMEM;
 	}
-	pr_notice("adopted attachment of interface %s (ifindex %u, %s mode, "
+	ifc_notice(name, "adopted attachment of interface %s (ifindex %u, %s mode, "
 		  "link id %u)",
 		  name, info.xdp.ifindex, xpp_mode_name(d->ifaces->mode),
 		  info.id);
@@ -208,7 +219,7 @@ int iface_attach(struct daemon *d, const char *name, enum xpp_mode mode,
 		 json_object **ret_err)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char path[PATH_MAX], pname[64];
+	char path[PATH_MAX], pname[96];
 	struct iface *ifc;
 	unsigned int ifindex;
 	int fd, err;
@@ -246,7 +257,7 @@ int iface_attach(struct daemon *d, const char *name, enum xpp_mode mode,
 		fd = link_create(xpp_datapath__prog_fd(d->dp), ifindex,
 				 XDP_FLAGS_DRV_MODE);
 	if (fd < 0 && mode == XPP_MODE_AUTO) {
-		pr_notice("interface %s: native XDP refused (%s); falling back "
+		ifc_notice(name, "interface %s: native XDP refused (%s); falling back "
 			  "to generic mode, which is slower",
 			  name, strerror(-fd));
 	}
@@ -281,7 +292,7 @@ int iface_attach(struct daemon *d, const char *name, enum xpp_mode mode,
 		*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
 		return -ENOMEM;
 	}
-	pr_notice("attached to interface %s (ifindex %u, %s mode, link id %u)",
+	ifc_notice(name, "attached to interface %s (ifindex %u, %s mode, link id %u)",
 		  name, ifindex, xpp_mode_name(ifc->mode), ifc->link_id);
 	return 0;
 }
@@ -307,7 +318,7 @@ int iface_detach(struct daemon *d, struct iface *ifc)
 			break;
 		}
 	}
-	pr_notice("detached from interface %s (ifindex %u)", ifc->name,
+	ifc_notice(ifc->name, "detached from interface %s (ifindex %u)", ifc->name,
 		  ifc->ifindex);
 	free(ifc);
 	return err;

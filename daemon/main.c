@@ -197,15 +197,22 @@ static unsigned int prog_id_of(int fd)
 	return info.id;
 }
 
+/* STATUS= for systemctl status: interfaces, record rate, subscribers. */
 static void notify_status(struct daemon *d, const char *extra)
 {
-	uint64_t written, consumed;
+	static uint64_t last_ns, last_delivered;
+	uint64_t now = mono_ns();
+	double rate = 0;
 
-	ring_totals(d, &written, &consumed);
-	sd_notifyf(0, "%sSTATUS=%u interface%s attached, %llu records "
-		      "delivered, %u subscriber%s",
+	if (last_ns && now > last_ns)
+		rate = (d->delivered - last_delivered) * 1e9 / (now - last_ns);
+	last_ns = now;
+	last_delivered = d->delivered;
+	sd_notifyf(0,
+		   "%sSTATUS=%u interface%s attached, %.0f records/s, %llu "
+		   "delivered, %u subscriber%s",
 		   extra ? extra : "", ifaces_count(d),
-		   ifaces_count(d) == 1 ? "" : "s",
+		   ifaces_count(d) == 1 ? "" : "s", rate,
 		   (unsigned long long)d->delivered, d->n_subscribers,
 		   d->n_subscribers == 1 ? "" : "s");
 }
@@ -230,7 +237,7 @@ static void attach_configured(struct daemon *d)
 		if (iface_attach(d, a->name, a->mode, &err)) {
 			json_object *e = json_object_object_get(err, "error");
 
-			pr_err("cannot attach to configured interface %s: %s",
+			ifc_err(a->name, "cannot attach to configured interface %s: %s",
 			       a->name,
 			       json_object_get_string(
 				       json_object_object_get(e, "message")));

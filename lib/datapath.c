@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -204,10 +205,23 @@ static int meta_check(struct xpp_datapath *dp, const char *path)
 	return 0;
 }
 
-/* Ring fds from a pinned outer map. */
+static int ring_pin_path(const struct xpp_datapath *dp, unsigned int i,
+			 char *buf, size_t sz)
+{
+	if ((size_t)snprintf(buf, sz, "%s/rings/ring%u", dp->pin_root, i) >= sz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Ring fds from their pins (PIN_ROOT/rings/ringN), checked against the
+ * pinned outer map. Opening a map by id would need CAP_SYS_ADMIN, which
+ * the daemon does not keep.
+ */
 static int rings_from_pin(struct xpp_datapath *dp, const char *path)
 {
 	_cleanup_close_ int outer = -1;
+	char rpath[PATH_MAX];
 	unsigned int i;
 
 	outer = bpf_obj_get(path);
@@ -223,17 +237,42 @@ static int rings_from_pin(struct xpp_datapath *dp, const char *path)
 			return dp_err(dp, -errno,
 				      "ring %u missing from %s: %s", i, path,
 				      strerror(errno));
-		fd = bpf_map_get_fd_by_id(id);
+		ring_pin_path(dp, i, rpath, sizeof(rpath));
+		fd = bpf_obj_get(rpath);
 		if (fd < 0)
-			return dp_err(dp, -errno, "opening ring %u (map id %u): %s",
-				      i, id, strerror(errno));
+			return dp_err(dp, -errno,
+				      "cannot open ring pin %s: %s; detach "
+				      "everything and remove %s",
+				      rpath, strerror(errno), dp->pin_root);
 		dp->ring_fds[i] = fd;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
 		    info.type != BPF_MAP_TYPE_RINGBUF ||
-		    info.max_entries != dp->ring_bytes)
+		    info.max_entries != dp->ring_bytes || info.id != id)
 			return dp_err(dp, -EPROTO,
-				      "ring %u in %s is not a %u-byte ring buffer",
-				      i, path, dp->ring_bytes);
+				      "%s is not ring %u of %s (a %u-byte ring "
+				      "buffer): detach everything and remove %s",
+				      rpath, i, path, dp->ring_bytes,
+				      dp->pin_root);
+	}
+	return 0;
+}
+
+static int rings_pin(struct xpp_datapath *dp)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/rings", dp->pin_root) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return dp_err(dp, -errno, "cannot create %s: %s", path,
+			      strerror(errno));
+	for (i = 0; i < dp->nr_rings; i++) {
+		ring_pin_path(dp, i, path, sizeof(path));
+		if (bpf_obj_pin(dp->ring_fds[i], path) < 0)
+			return dp_err(dp, -errno, "cannot pin ring %u at %s: %s",
+				      i, path, strerror(errno));
 	}
 	return 0;
 }
@@ -397,6 +436,8 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 		goto fail;
 	if (!dp->adopted) {
 		err = rings_insert(dp);
+		if (!err && dp->pin_root)
+			err = rings_pin(dp);
 		if (!err)
 			err = meta_write(dp);
 		if (err)
@@ -438,8 +479,15 @@ void xpp_datapath__destroy(struct xpp_datapath *dp)
 
 int xpp_datapath__unpin(struct xpp_datapath *dp)
 {
+	char path[PATH_MAX];
 	struct bpf_map *map;
+	unsigned int i;
 	int err = 0;
+
+	for (i = 0; dp->pin_root && i < dp->nr_rings; i++)
+		if (!ring_pin_path(dp, i, path, sizeof(path)) &&
+		    unlink(path) < 0 && errno != ENOENT && !err)
+			err = -errno;
 
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (!bpf_map__pin_path(map) || !bpf_map__is_pinned(map))

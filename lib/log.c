@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <systemd/sd-journal.h>
 
 #include "log.h"
 
@@ -73,16 +74,47 @@ int xpp_log_level(void)
 	return log_max;
 }
 
-static void vlog(int level, const char *fmt, va_list ap)
+static void vlog_iface(int level, const char *iface, const char *fmt,
+		       va_list ap)
 {
 	char buf[2048];
+	int r;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_journal)
+	if (log_journal) {
+		if (iface)
+			r = sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", level,
+					    "SYSLOG_IDENTIFIER=%s", log_prog,
+					    "IFACE=%s", iface, NULL);
+		else
+			r = sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", level,
+					    "SYSLOG_IDENTIFIER=%s", log_prog,
+					    NULL);
+		if (r >= 0)
+			return;
+		/* No journal socket after all: the stream still works. */
 		fprintf(stderr, "<%d>%s\n", level, buf);
-	else
-		fprintf(stderr, "%s: %s: %s\n", log_prog,
-			level_names[level & 7], buf);
+		return;
+	}
+	fprintf(stderr, "%s: %s: %s\n", log_prog, level_names[level & 7], buf);
+}
+
+static void vlog(int level, const char *fmt, va_list ap)
+{
+	vlog_iface(level, NULL, fmt, ap);
+}
+
+void xpp_log_iface(int level, const char *iface, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (level > log_max)
+		return;
+	va_start(ap, fmt);
+	vlog_iface(level, iface, fmt, ap);
+	va_end(ap);
+	errno = saved;
 }
 
 void xpp_log(int level, const char *fmt, ...)

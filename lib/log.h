@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Levelled logging to stderr. Under systemd (JOURNAL_STREAM names our
- * stderr) every line carries a <N> syslog priority prefix that journald
- * turns into the entry's priority; on a terminal it carries the program
- * name and the level instead. libbpf's own messages are routed here, one
+ * Levelled logging. Under systemd (JOURNAL_STREAM names our stderr)
+ * messages go to the journal with their priority and structured fields
+ * (IFACE= for messages about an interface), falling back to stderr lines
+ * with a <N> priority prefix; elsewhere stderr lines carry the program
+ * name and the level. libbpf's own messages are routed here, one
  * level quieter.
  */
 #ifndef XPP_LOG_H
@@ -18,6 +19,11 @@ int xpp_log_level(void);
 void xpp_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A message about one interface: under journald it carries the field
+ * IFACE=name, so `journalctl -u xdp-preprocd IFACE=eth0` finds it. */
+void xpp_log_iface(int level, const char *iface, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Logs and returns -abs(err), with errno set for %m. */
 int xpp_log_errno(int level, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -27,6 +33,11 @@ int xpp_log_errno(int level, int err, const char *fmt, ...)
 #define pr_notice(...) xpp_log(LOG_NOTICE, __VA_ARGS__)
 #define pr_info(...) xpp_log(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) xpp_log(LOG_DEBUG, __VA_ARGS__)
+
+#define ifc_err(i, ...) xpp_log_iface(LOG_ERR, i, __VA_ARGS__)
+#define ifc_warn(i, ...) xpp_log_iface(LOG_WARNING, i, __VA_ARGS__)
+#define ifc_notice(i, ...) xpp_log_iface(LOG_NOTICE, i, __VA_ARGS__)
+#define ifc_info(i, ...) xpp_log_iface(LOG_INFO, i, __VA_ARGS__)
 
 #define log_error_errno(err, ...) xpp_log_errno(LOG_ERR, err, __VA_ARGS__)
 #define log_warn_errno(err, ...) xpp_log_errno(LOG_WARNING, err, __VA_ARGS__)

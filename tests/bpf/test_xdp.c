@@ -1565,7 +1565,7 @@ int main(int argc, char **argv)
 		/* Every case needs the kernel: skip them all, with the
 		 * reason, rather than pretend they passed. */
 		printf("1..0 # SKIP BPF_PROG_TEST_RUN needs root\n");
-		return 77;
+		return 0;
 	}
 	/* All test runs on one CPU, so all records land in one ring in the
 	 * order the frames were sent. */

@@ -72,9 +72,11 @@ run_case() {
 	fi
 }
 
+# A TAP plan of 0 with SKIP: meson counts it as skipped (an exit status
+# of 77 would be an error under the TAP protocol).
 skip_all() {
 	echo "1..0 # SKIP $*"
-	exit 77
+	exit 0
 }
 
 tap_end() {
