@@ -17,6 +17,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/in6.h>
 #include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -26,6 +27,16 @@
 
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
+#endif
+/* IPv6 extension headers of the generic format, beyond linux/in6.h. */
+#ifndef IPPROTO_HIP
+#define IPPROTO_HIP 139
+#endif
+#ifndef IPPROTO_SHIM6
+#define IPPROTO_SHIM6 140
+#endif
+#ifndef ETH_P_QINQ1
+#define ETH_P_QINQ1 0x9100
 #endif
 #define VLAN_HLEN 4
 #define VLAN_VID_MASK 0x0fff
@@ -193,26 +204,38 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
 			r->sport = bpf_ntohs(*(__be16 *)b);
 			r->dport = bpf_ntohs(*(__be16 *)(b + 2));
 		}
-		if ((b = l4_at(p, off, 14))) {
-			r->tcp_flags = b[13];
-			if ((b[12] >> 4) < 5) {
-				r->flags |= XPP_F_TCP_BAD_DOFF;
-				note(p, XPP_M_TCP_DOFF);
-			}
+		if ((b = l4_at(p, off, 13)) && (b[12] >> 4) < 5) {
+			/* A header shorter than its fixed part: decoders
+			 * stop after the ports, and so do we. */
+			r->flags |= XPP_F_TCP_BAD_DOFF;
+			note(p, XPP_M_TCP_DOFF);
+			return p->malformed;
 		}
+		if ((b = l4_at(p, off, 14)))
+			r->tcp_flags = b[13];
 		if ((b = l4_at(p, off, 16)))
 			r->tcp_window = bpf_ntohs(*(__be16 *)(b + 14));
 		if (!l4_at(p, off, 20))
 			goto trunc;
 		return p->malformed;
 	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP: {
+		/* Ports first in all four; fixed parts of 8, 8, 12, 12. */
+		__u32 fixed = r->proto == IPPROTO_UDP ||
+				      r->proto == IPPROTO_UDPLITE ?
+				      8 :
+				      12;
+
 		if ((b = l4_at(p, off, 4))) {
 			r->sport = bpf_ntohs(*(__be16 *)b);
 			r->dport = bpf_ntohs(*(__be16 *)(b + 2));
 		}
-		if (!l4_at(p, off, 8))
+		if (!l4_at(p, off, fixed))
 			goto trunc;
 		return p->malformed;
+	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		if ((b = l4_at(p, off, 1)))
@@ -230,6 +253,43 @@ trunc:
 	r->flags |= XPP_F_L4_TRUNC;
 	note(p, XPP_M_L4_TRUNC);
 	return p->malformed;
+}
+
+/*
+ * Whether the options of a hop-by-hop or destination options header of
+ * len bytes at off lie within the IP packet (which ends at lim). An option
+ * that runs past the header but not past the packet is only odd; one that
+ * runs past the packet is where decoders stop, so the walk stops too.
+ * Walks up to 16 options; longer runs are taken as good. A global
+ * function: verified once.
+ */
+__noinline int xpp_opts_ok(struct xdp_md *ctx, __u32 off, __u32 len,
+			   __u32 lim)
+{
+	struct parse pp = parse_init(ctx), *p = &pp;
+	__u32 pos = 2, avail;
+	__u8 *b;
+	int i;
+
+	if (len > 2048 || lim < off)
+		return 1;
+	avail = lim - off;
+	for (i = 0; i < 16; i++) {
+		if (pos >= len)
+			return 1;
+		if (pos >= avail || !(b = ptr_at(p, off + pos, 1)))
+			return 0;
+		if (b[0] == 0) { /* Pad1 */
+			pos++;
+			continue;
+		}
+		if (pos + 2 > avail || !(b = ptr_at(p, off + pos, 2)))
+			return 0;
+		pos += 2 + b[1];
+		if (pos > avail)
+			return 0;
+	}
+	return 1;
 }
 
 static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
@@ -267,6 +327,13 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 		return -1;
 	}
 	tot = bpf_ntohs(ip->tot_len);
+	if (!tot) {
+		/* Total length 0: a segmentation-offload capture. Like
+		 * decoders, take the IP packet to end with the frame. */
+		tot = p->data_end - (p->data + off);
+		if (tot > 0xffff)
+			tot = 0xffff;
+	}
 	if (tot < hlen) {
 		note(p, XPP_M_IP4_LEN);
 		return -1;
@@ -301,13 +368,112 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 	return 0;
 }
 
+/*
+ * The IPv6 extension header walk from off (just past the fixed header) up
+ * to lim, then the L4 header. Sets r->proto and flags; returns XPP_M_* + 1
+ * of a problem found, or 0. A global function, verified once: inlined,
+ * the walk's paths multiply past the verifier's budget.
+ */
+__noinline int xpp_ipv6_walk(struct xdp_md *ctx, struct xpp_record *r,
+			     __u32 off, __u32 lim, __u8 nexthdr)
+{
+	struct parse pp = parse_init(ctx), *p = &pp;
+	__u32 len;
+	__u8 nh, *b;
+	int i;
+
+	if (!r)
+		return 0;
+	p->lim = lim;
+	nh = nexthdr;
+	for (i = 0; i < XPP_IPV6_EXT_MAX; i++) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_MH:
+		case IPPROTO_HIP:
+		case IPPROTO_SHIM6:
+			/* The generic extension header format (RFC 6564). */
+			if (!(b = l4_at(p, off, 2)))
+				goto ext_trunc;
+			len = (b[1] + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if (!(b = l4_at(p, off, 2)))
+				goto ext_trunc;
+			len = (b[1] + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT: {
+			__u16 fo;
+
+			if (!(b = l4_at(p, off, 8)))
+				goto ext_trunc;
+			len = 8;
+			fo = bpf_ntohs(*(__be16 *)(b + 2));
+			if (fo & 0xfff9) /* offset or M */
+				r->flags |= XPP_F_FRAGMENT;
+			if (fo & 0xfff8) {
+				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
+				r->proto = b[0];
+				return p->malformed;
+			}
+			break;
+		}
+		default:
+			r->proto = nh;
+			parse_l4(p, r, off);
+			return p->malformed;
+		}
+		r->flags |= XPP_F_IPV6_EXT;
+		/* The whole extension header must be there, as decoders
+		 * require, before its next-header value is trusted. */
+		if (!l4_at(p, off, len))
+			goto ext_trunc;
+		if ((nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) &&
+		    !xpp_opts_ok(p->ctx, off, len, p->lim))
+			goto ext_bad;
+		nh = b[0];
+		off += len;
+	}
+
+	switch (nh) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_MH:
+	case IPPROTO_HIP:
+	case IPPROTO_SHIM6:
+		r->flags |= XPP_F_EXT_LIMIT;
+		note(p, XPP_M_EXT_LIMIT);
+		r->proto = nh;
+		return p->malformed;
+	}
+	r->proto = nh;
+	parse_l4(p, r, off);
+	return p->malformed;
+
+ext_trunc:
+	r->flags |= XPP_F_IPV6_EXT | XPP_F_L4_TRUNC;
+	r->proto = nh;
+	note(p, XPP_M_EXT_TRUNC);
+	return p->malformed;
+ext_bad:
+	r->flags |= XPP_F_IPV6_EXT | XPP_F_EXT_BAD;
+	r->proto = nh;
+	note(p, XPP_M_EXT_BAD);
+	return p->malformed;
+}
+
+
 static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
 	struct ipv6hdr *ip6 = ptr_at(p, off, sizeof(*ip6));
-	__u32 end, len;
-	__u8 nh, *b;
-	int i;
+	__u32 end;
+	int m;
 
 	if (!ip6) {
 		note(p, XPP_M_IP6_TRUNC);
@@ -334,71 +500,18 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 		p->lim = end;
 	}
 
-	nh = ip6->nexthdr;
-	for (i = 0; i < XPP_IPV6_EXT_MAX; i++) {
-		switch (nh) {
-		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-			if (!(b = l4_at(p, off, 2)))
-				goto ext_trunc;
-			len = (b[1] + 1) * 8;
-			break;
-		case IPPROTO_AH:
-			if (!(b = l4_at(p, off, 2)))
-				goto ext_trunc;
-			len = (b[1] + 2) * 4;
-			break;
-		case IPPROTO_FRAGMENT: {
-			__u16 fo;
-
-			if (!(b = l4_at(p, off, 8)))
-				goto ext_trunc;
-			len = 8;
-			fo = bpf_ntohs(*(__be16 *)(b + 2));
-			if (fo & 0xfff9) /* offset or M */
-				r->flags |= XPP_F_FRAGMENT;
-			if (fo & 0xfff8) {
-				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
-				r->proto = b[0];
-				return 0;
-			}
-			break;
-		}
-		default:
-			r->proto = nh;
-			parse_l4(p, r, off);
-			return 0;
-		}
-		r->flags |= XPP_F_IPV6_EXT;
-		/* The whole extension header must be there, as decoders
-		 * require, before its next-header value is trusted. */
-		if (!l4_at(p, off, len))
-			goto ext_trunc;
-		nh = b[0];
-		off += len;
-	}
-
-	switch (nh) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_AH:
-	case IPPROTO_FRAGMENT:
-		r->flags |= XPP_F_EXT_LIMIT;
-		note(p, XPP_M_EXT_LIMIT);
-		r->proto = nh;
-		return 0;
-	}
-	r->proto = nh;
-	parse_l4(p, r, off);
+	m = xpp_ipv6_walk(p->ctx, r, off, p->lim, ip6->nexthdr);
+	if (m && !p->malformed)
+		p->malformed = m;
 	return 0;
+}
 
-ext_trunc:
-	r->flags |= XPP_F_IPV6_EXT | XPP_F_L4_TRUNC;
-	r->proto = nh;
-	note(p, XPP_M_EXT_TRUNC);
-	return 0;
+/* 802.1Q, 802.1ad, and 0x9100 (QinQ before 802.1ad). */
+static __always_inline int is_vlan_tpid(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) ||
+	       proto == bpf_htons(ETH_P_8021AD) ||
+	       proto == bpf_htons(ETH_P_QINQ1);
 }
 
 /*
@@ -421,8 +534,7 @@ static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
 
 #pragma unroll
 	for (i = 0; i < 2; i++) {
-		if (proto != bpf_htons(ETH_P_8021Q) &&
-		    proto != bpf_htons(ETH_P_8021AD))
+		if (!is_vlan_tpid(proto))
 			break;
 		if (!(tag = ptr_at(p, off, VLAN_HLEN))) {
 			note(p, XPP_M_VLAN_TRUNC);
@@ -438,7 +550,7 @@ static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
 		proto = *(__be16 *)(tag + 2);
 		off += VLAN_HLEN;
 	}
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+	if (is_vlan_tpid(proto)) {
 		note(p, XPP_M_VLAN_DEPTH);
 		return -1;
 	}

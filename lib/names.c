@@ -32,10 +32,11 @@ const char *const xpp_malformed_names[XPP_M_MAX] = {
 	[XPP_M_L4_TRUNC] = "l4_trunc",
 	[XPP_M_TCP_DOFF] = "tcp_doff",
 	[XPP_M_IP_TRUNC] = "ip_trunc",
+	[XPP_M_EXT_BAD] = "ipv6_ext_bad",
 };
 
 const char *const xpp_flag_names[16] = {
 	"fragment",  "frag_later", "ip_options", "ipv6_ext",
 	"l4_trunc",  "ext_limit",  "ip_trunc",	 "vlan_qinq",
-	"tcp_bad_doff", "vlan",
+	"tcp_bad_doff", "vlan",	   "ext_bad",
 };

@@ -13,7 +13,7 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 1
+#define XPP_SCHEMA_VERSION 2
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
@@ -36,6 +36,7 @@ enum xpp_malformed {
 	XPP_M_L4_TRUNC,	   /* TCP/UDP/ICMP header cut short */
 	XPP_M_TCP_DOFF,	   /* TCP data offset below 5 */
 	XPP_M_IP_TRUNC,	   /* IP length beyond the end of the frame */
+	XPP_M_EXT_BAD,	   /* IPv6 option runs past the packet */
 	XPP_M_MAX,
 };
 

@@ -46,6 +46,10 @@ enum {
 	XPP_F_TCP_BAD_DOFF = 1 << 8,
 	/* At least one VLAN tag (vlan may still be 0: a priority tag). */
 	XPP_F_VLAN = 1 << 9,
+	/* An IPv6 hop-by-hop or destination options header with an option
+	 * that runs past the end of the packet: the walk stopped there
+	 * (as decoders do), proto is that header's type. */
+	XPP_F_EXT_BAD = 1 << 10,
 };
 
 /* Number of IPv6 extension headers walked before giving up. */

@@ -998,12 +998,123 @@ static void test_tcp_bad_data_offset(void)
 	reset();
 	ipv4_tcp(&p, 10, 20);
 	p.b[14 + 20 + 12] = 2 << 4;
+	/* Ports only: like decoders, nothing past them is trusted. */
 	one_record(&p, &(struct want){
 			       .src = V4A, .dst = V4B, .ip_version = 4,
 			       .proto = 6, .ttl = 64, .sport = 10, .dport = 20,
 			       .ip_len = 40, .frame_len = 54,
-			       .tcp_flags = TCP_SYN, .tcp_window = 64240,
 			       .flags = XPP_F_TCP_BAD_DOFF });
+}
+
+/* What tshark does, we do: these cases came out of random damage. */
+static void test_ipv4_total_length_zero(void)
+{
+	struct pkt p;
+
+	reset();
+	ipv4_udp(&p, V4A, V4B, 7, 8, 10);
+	pkt_put16(&p, 16, 0); /* segmentation offload: length 0 */
+	one_record(&p, &(struct want){
+			       .src = V4A, .dst = V4B, .ip_version = 4,
+			       .proto = 17, .ttl = 64, .sport = 7, .dport = 8,
+			       .ip_len = 38, .frame_len = 52 });
+}
+
+static void test_vlan_tpid_9100(void)
+{
+	struct pkt p;
+
+	reset();
+	pkt_init(&p);
+	pkt_eth(&p, 0x9100);
+	pkt_vlan(&p, 33, ETH_P_8021Q);
+	pkt_vlan(&p, 44, ETH_P_IP);
+	pkt_ipv4(&p, V4A, V4B, IPPROTO_UDP, 64, 5, 0);
+	pkt_udp(&p, 1, 2);
+	pkt_finish(&p);
+	one_record(&p, &(struct want){
+			       .src = V4A, .dst = V4B, .ip_version = 4,
+			       .proto = 17, .ttl = 64, .sport = 1, .dport = 2,
+			       .ip_len = 28, .frame_len = 50, .vlan = 33,
+			       .flags = XPP_F_VLAN | XPP_F_VLAN_QINQ });
+}
+
+static void test_udplite_sctp_dccp_ports(void)
+{
+	static const uint8_t protos[] = { 136, 132, 33 };
+	struct pkt p;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		reset();
+		pkt_init(&p);
+		pkt_eth(&p, ETH_P_IP);
+		pkt_ipv4(&p, V4A, V4B, protos[i], 64, 5, 0);
+		pkt_put16(&p, p.len, 0); /* room for the header */
+		pkt_payload(&p, 12, 0);
+		pkt_put16(&p, 34, 3868);
+		pkt_put16(&p, 36, 2905);
+		pkt_finish(&p);
+		one_record(&p, &(struct want){
+				       .src = V4A, .dst = V4B, .ip_version = 4,
+				       .proto = protos[i], .ttl = 64,
+				       .sport = 3868, .dport = 2905,
+				       .ip_len = 32, .frame_len = 46 });
+		ASSERT_PASSED();
+	}
+}
+
+static void test_ipv6_mobility_header_walked(void)
+{
+	struct pkt p;
+
+	reset();
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, V6A, V6B, 135, 64);
+	pkt_ext(&p, 135, IPPROTO_UDP, 1);
+	pkt_udp(&p, 9, 10);
+	pkt_finish(&p);
+	one_record(&p, &(struct want){
+			       .src = V6A, .dst = V6B, .ip_version = 6,
+			       .proto = 17, .ttl = 64, .sport = 9, .dport = 10,
+			       .ip_len = 24, .frame_len = 78,
+			       .flags = XPP_F_IPV6_EXT });
+}
+
+static void test_ipv6_option_past_packet(void)
+{
+	struct pkt p;
+	struct xpp_counters want = {
+		.packets = 1, .ipv6 = 1, .other = 1, .records = 1,
+	};
+
+	reset();
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, V6A, V6B, IPPROTO_DSTOPTS, 64);
+	pkt_ext(&p, IPPROTO_DSTOPTS, IPPROTO_UDP, 0);
+	pkt_udp(&p, 9, 10);
+	pkt_finish(&p);
+	p.b[54 + 3] = 200; /* PadN of 200 bytes: past the packet's end */
+	one_record(&p, &(struct want){
+			       .src = V6A, .dst = V6B, .ip_version = 6,
+			       .proto = IPPROTO_DSTOPTS, .ttl = 64, .ip_len = 16,
+			       .frame_len = 70,
+			       .flags = XPP_F_IPV6_EXT | XPP_F_EXT_BAD });
+	ASSERT_PASSED();
+	want.bytes = p.len;
+	want.malformed[XPP_M_EXT_BAD] = 1;
+	expect_counters(&want);
+	ASSERT_PASSED();
+	/* Past its header but inside the packet: tolerated. */
+	reset();
+	p.b[54 + 3] = 5;
+	one_record(&p, &(struct want){
+			       .src = V6A, .dst = V6B, .ip_version = 6,
+			       .proto = 17, .ttl = 64, .sport = 9, .dport = 10,
+			       .ip_len = 16, .frame_len = 70,
+			       .flags = XPP_F_IPV6_EXT });
 }
 
 /* ---- frames without IP ---------------------------------------------- */
@@ -1538,6 +1649,11 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_ipv4_options_truncated),
 	TAP_CASE(test_padding_not_read_as_l4),
 	TAP_CASE(test_tcp_bad_data_offset),
+	TAP_CASE(test_ipv4_total_length_zero),
+	TAP_CASE(test_vlan_tpid_9100),
+	TAP_CASE(test_udplite_sctp_dccp_ports),
+	TAP_CASE(test_ipv6_mobility_header_walked),
+	TAP_CASE(test_ipv6_option_past_packet),
 	TAP_CASE(test_zero_length_frame),
 	TAP_CASE(test_runt_frame),
 	TAP_CASE(test_arp),

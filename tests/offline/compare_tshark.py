@@ -12,7 +12,9 @@ tshark is the reference decoder. For every frame of CAPTURE:
   header), and must be 0 where the parser stopped on purpose (ext_limit,
   frag_later);
 - without a record: tshark must agree that there is no complete IP
-  header (no destination address), or report the frame as an error.
+  header (no destination address), or report the frame as an error, or
+  reach IP through an encapsulation the parser does not walk (only
+  Ethernet and VLAN tags are).
 Prints one line per disagreement; exit status 1 if there is any.
 """
 import json
@@ -25,10 +27,20 @@ FIELDS = [
     "ip.frag_offset", "ip.hdr_len",
     "ipv6.src", "ipv6.dst", "ipv6.plen", "ipv6.hlim",
     "tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.window_size_value",
-    "udp.srcport", "udp.dstport",
+    "udp.srcport", "udp.dstport", "sctp.srcport", "sctp.dstport",
+    "dccp.srcport", "dccp.dstport",
     "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
-    "_ws.expert.severity",
+    "_ws.expert.severity", "frame.protocols",
 ]
+# Layers the parser walks before IP; tshark decodes other encapsulations
+# (HomePNA, MPLS, PPPoE, ...) that the parser leaves alone, by design.
+L2_WALKED = {"eth", "ethertype", "vlan", "ieee8021ad"}
+# Layers the parser walks between IPv6 and L4. After IPv4 it walks none:
+# tshark also decodes IPv6 extension headers or DSR there, the parser
+# takes the IPv4 protocol field as the L4 protocol.
+V6_EXT_WALKED = {"ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr",
+                 "ipv6.dstopts", "ah", "mipv6", "hip", "shim6"}
+L4_LAYERS = {"tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "dccp"}
 ERROR_SEVERITY = 8388608  # PI_ERROR
 
 
@@ -70,6 +82,11 @@ def compare(capture, records_path):
             bad.append(f"frame {n}: {msg}")
 
         if r is None:
+            layers = t["frame.protocols"].split(":")
+            l3 = next((i for i, l in enumerate(layers)
+                       if l in ("ip", "ipv6")), len(layers))
+            if not set(layers[:l3]) <= L2_WALKED:
+                continue  # an encapsulation the parser does not walk
             has_dst = t["ip.dst"] or t["ipv6.dst"]
             errors = [int(s) for s in t["_ws.expert.severity"].split(",") if s]
             if has_dst and not any(s >= ERROR_SEVERITY for s in errors):
@@ -89,7 +106,8 @@ def compare(capture, records_path):
             continue
         want["frame_len"] = num(t["frame.cap_len"])
         # The outermost tag: 802.1ad (QinQ service tag) or 802.1Q.
-        want["vlan"] = num(t["ieee8021ad.id"]) or num(t["vlan.id"]) or 0
+        outer = num(t["ieee8021ad.id"])
+        want["vlan"] = outer if outer is not None else (num(t["vlan.id"]) or 0)
         l4 = {}
         if t["tcp.srcport"] or t["tcp.flags"]:
             l4 = dict(proto=6, sport=num(t["tcp.srcport"]),
@@ -98,15 +116,31 @@ def compare(capture, records_path):
                       else num(t["tcp.flags"]) & 0xff,
                       tcp_window=num(t["tcp.window_size_value"]))
         elif t["udp.srcport"]:
-            l4 = dict(proto=17, sport=num(t["udp.srcport"]),
-                      dport=num(t["udp.dstport"]))
+            # UDP-Lite (136) is decoded into the udp fields too.
+            l4 = dict(proto=136 if r["proto"] == 136 else 17,
+                      sport=num(t["udp.srcport"]), dport=num(t["udp.dstport"]))
+        elif t["sctp.srcport"]:
+            l4 = dict(proto=132, sport=num(t["sctp.srcport"]),
+                      dport=num(t["sctp.dstport"]))
+        elif t["dccp.srcport"]:
+            l4 = dict(proto=33, sport=num(t["dccp.srcport"]),
+                      dport=num(t["dccp.dstport"]))
         elif t["icmp.type"]:
             l4 = dict(proto=1, sport=num(t["icmp.type"]),
                       dport=num(t["icmp.code"]))
         elif t["icmpv6.type"]:
             l4 = dict(proto=58, sport=num(t["icmpv6.type"]),
                       dport=num(t["icmpv6.code"]))
-        stopped = flags & {"ext_limit", "frag_later"}
+        layers = t["frame.protocols"].split(":")
+        l3 = next((i for i, l in enumerate(layers) if l in ("ip", "ipv6")), 0)
+        l4i = next((i for i, l in enumerate(layers) if l in L4_LAYERS
+                    and i > l3), len(layers))
+        between = set(layers[l3 + 1:l4i])
+        walked = V6_EXT_WALKED if layers[l3] == "ipv6" else set()
+        went_further = not between <= walked
+        stopped = flags & {"ext_limit", "frag_later", "ext_bad"}
+        if went_further:
+            stopped = stopped or {"tshark went through " + ",".join(between)}
         if stopped:
             # We stop on purpose where tshark may go on: no L4 fields.
             for k in ("sport", "dport", "tcp_flags", "tcp_window"):

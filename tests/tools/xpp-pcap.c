@@ -5,6 +5,7 @@
  *   xpp-pcap corpus FILE        every kind of frame the parser knows,
  *                               valid, truncated and malformed
  *   xpp-pcap bulk FILE N        N frames cycling through common kinds
+ *   xpp-pcap fuzz FILE N SEED   N frames damaged at random (deterministic)
  *
  * Addresses come from 198.18.0.0/15 and 2001:2::/48.
  */
@@ -269,6 +270,80 @@ static void corpus(void)
 	frame_cut(&p, 10);
 }
 
+/* Frames of the corpus kinds, then damaged at random: bytes of the
+ * headers flipped, lengths rewritten, the frame cut short. Deterministic
+ * for a seed. */
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return rng_state >> 33;
+}
+
+static void fuzz(unsigned long n, unsigned long seed)
+{
+	struct pkt base[8], p;
+	unsigned long i;
+	int k, m;
+
+	rng_state = seed * 2654435761ULL + 1;
+	udp4(&base[0], 53, 5353, 12);
+	tcp4(&base[1], 7, 0x18);
+	tcp6_ext(&base[2], 2);
+	tcp6_ext(&base[3], 9);
+	pkt_init(&base[4]);
+	pkt_eth(&base[4], ETH_P_8021Q);
+	pkt_vlan(&base[4], 99, ETH_P_IP);
+	pkt_ipv4(&base[4], A4, B4, IPPROTO_ICMP, 64, 5, 0);
+	pkt_icmp(&base[4], 8, 0);
+	pkt_finish(&base[4]);
+	pkt_init(&base[5]);
+	pkt_eth(&base[5], 0x88a8);
+	pkt_vlan(&base[5], 5, ETH_P_8021Q);
+	pkt_vlan(&base[5], 6, ETH_P_IPV6);
+	pkt_ipv6(&base[5], A6, B6, IPPROTO_FRAGMENT, 64);
+	pkt_frag6(&base[5], IPPROTO_UDP, 0, 1, 1);
+	pkt_udp(&base[5], 1, 2);
+	pkt_finish(&base[5]);
+	pkt_init(&base[6]);
+	pkt_eth(&base[6], ETH_P_IPV6);
+	pkt_ipv6(&base[6], A6, B6, IPPROTO_ICMPV6, 64);
+	pkt_icmp(&base[6], 1, 4);
+	pkt_finish(&base[6]);
+	pkt_init(&base[7]);
+	pkt_eth(&base[7], ETH_P_IP);
+	pkt_ipv4(&base[7], A4, B4, IPPROTO_UDP, 64, 7, 0x2000 | 3);
+	pkt_udp(&base[7], 9, 10);
+	pkt_finish(&base[7]);
+	for (i = 0; i < n; i++) {
+		p = base[rnd() % 8];
+		m = 1 + rnd() % 4;
+		for (k = 0; k < m; k++) {
+			size_t span = p.len > 92 ? 80 : p.len > 13 ? p.len - 12 : 1;
+			size_t at = 12 + rnd() % span;
+
+			switch (rnd() % 4) {
+			case 0: /* one bit */
+				p.b[at] ^= 1 << (rnd() % 8);
+				break;
+			case 1: /* one byte */
+				p.b[at] = rnd();
+				break;
+			case 2: /* a length field: ends of the byte range */
+				p.b[at] = rnd() % 2 ? 0 : 0xff;
+				break;
+			default: /* cut */
+				if (at < p.len)
+					p.len = at;
+			}
+		}
+		if (p.len < 14)
+			p.len = 14;
+		frame(&p);
+	}
+}
+
 static void bulk(unsigned long n)
 {
 	struct pkt kinds[4];
@@ -295,9 +370,13 @@ static void bulk(unsigned long n)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || (strcmp(argv[1], "corpus") && strcmp(argv[1], "bulk")) ||
-	    (!strcmp(argv[1], "bulk") && argc != 4)) {
-		fprintf(stderr, "usage: xpp-pcap corpus FILE | bulk FILE N\n");
+	if (argc < 3 ||
+	    (strcmp(argv[1], "corpus") && strcmp(argv[1], "bulk") &&
+	     strcmp(argv[1], "fuzz")) ||
+	    (!strcmp(argv[1], "bulk") && argc != 4) ||
+	    (!strcmp(argv[1], "fuzz") && argc != 5)) {
+		fprintf(stderr, "usage: xpp-pcap corpus FILE | bulk FILE N | "
+				"fuzz FILE N SEED\n");
 		return 2;
 	}
 	out = fopen(argv[2], "w");
@@ -308,6 +387,8 @@ int main(int argc, char **argv)
 	header();
 	if (!strcmp(argv[1], "corpus"))
 		corpus();
+	else if (!strcmp(argv[1], "fuzz"))
+		fuzz(strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10));
 	else
 		bulk(strtoul(argv[3], NULL, 10));
 	if (fclose(out)) {
