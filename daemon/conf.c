@@ -388,6 +388,23 @@ static int get_filter_ports(const struct xpp_conf *c, char *buf, size_t sz)
 	return off;
 }
 
+static int set_reattach(struct xpp_conf *c, const char *v, char *err,
+			size_t sz)
+{
+	if (!strcmp(v, "yes"))
+		c->reattach = true;
+	else if (!strcmp(v, "no"))
+		c->reattach = false;
+	else
+		return fail(err, sz, "reattach '%s': want yes or no", v);
+	return 0;
+}
+
+static int get_reattach(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s", c->reattach ? "yes" : "no");
+}
+
 static int set_verdict(struct xpp_conf *c, const char *v, char *err,
 		       size_t sz)
 {
@@ -505,6 +522,7 @@ static const struct key keys[] = {
 	{ "filter_proto", true, set_filter_proto, get_filter_proto },
 	{ "filter_ports", true, set_filter_ports, get_filter_ports },
 	{ "verdict", true, set_verdict, get_verdict },
+	{ "reattach", true, set_reattach, get_reattach },
 	{ "attach", false, set_attach, get_attach },
 };
 
@@ -514,7 +532,7 @@ const char *const xpp_conf_keys[] = {
 	"max_clients",	    "max_request_bytes", "max_subscribers",
 	"subscriber_queue", "log_level",	  "sample",
 	"filter_proto",	    "filter_ports",	  "verdict",
-	"attach",	    NULL,
+	"reattach",	    "attach",		  NULL,
 };
 
 static const struct key *key_find(const char *name)
@@ -541,6 +559,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	c->max_subscribers = 32;
 	c->subscriber_queue = 8192;
 	c->log_level = LOG_INFO;
+	c->reattach = true;
 	xpp_config_init(&c->dp);
 }
 

@@ -40,6 +40,7 @@ struct xpp_conf {
 	unsigned int max_subscribers;
 	unsigned int subscriber_queue;
 	int log_level;
+	bool reattach; /* attach again interfaces that come back */
 	struct xpp_config dp; /* sampling, filters, verdict */
 	struct xpp_conf_attach attach[XPP_CONF_MAX_ATTACH];
 	unsigned int n_attach;

@@ -75,7 +75,13 @@ int iface_attach(struct daemon *d, const char *name, enum xpp_mode mode,
 		 json_object **ret_err);
 int iface_detach(struct daemon *d, struct iface *ifc);
 struct iface *iface_find(struct daemon *d, const char *name);
+/* PIN_ROOT/links/NAME; -ENAMETOOLONG when it does not fit. */
+int link_pin_path(struct daemon *d, const char *name, char *buf, size_t sz);
 unsigned int ifaces_count(const struct daemon *d);
+
+/* netlink.c: interfaces coming and going */
+int netlink_start(struct daemon *d);
+void netlink_stop(struct daemon *d);
 
 /* drain.c: rings to consumers */
 int drain_start(struct daemon *d);

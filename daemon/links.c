@@ -43,8 +43,7 @@ unsigned int ifaces_count(const struct daemon *d)
 	return n;
 }
 
-static int link_pin_path(struct daemon *d, const char *name, char *buf,
-			 size_t sz)
+int link_pin_path(struct daemon *d, const char *name, char *buf, size_t sz)
 {
 	if ((size_t)snprintf(buf, sz, "%s/%s", d->pin_links, name) >= sz)
 		return -ENAMETOOLONG;

@@ -342,6 +342,9 @@ static int daemon_start(struct daemon *d)
 	r = control_start(d);
 	if (r)
 		return r;
+	r = netlink_start(d);
+	if (r)
+		return r;
 	attach_configured(d);
 
 	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
@@ -371,6 +374,7 @@ static void daemon_stop(struct daemon *d)
 	struct iface *i;
 
 	sd_notify(0, "STOPPING=1");
+	netlink_stop(d);
 	control_stop(d);
 	drain_stop(d);
 	/* Links stay pinned and attached: the datapath keeps running. */

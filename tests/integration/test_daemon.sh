@@ -257,6 +257,47 @@ test_reload_on_sighup() {
 	expect_eq sample_back "$(ctl config get sample)" 1
 }
 
+test_interface_gone_and_back() {
+	netns_pair 4 || { fail "veth"; return; }
+	ctl attach xa4 >/dev/null || { fail "attach xa4"; return; }
+	ip -n "$NSA" link del xa4
+	local i
+	for i in $(seq 50); do
+		ctl list --json | jq -e '[.interfaces[].name] | index("xa4") == null' \
+			>/dev/null && break
+		sleep 0.05
+	done
+	ctl list --json | jq -e '[.interfaces[].name] | index("xa4") == null' >/dev/null ||
+		fail "xa4 still listed after it was deleted"
+	[ -e "$PINS/links/xa4" ] && fail "stale pin of xa4 left"
+	grep -q "interface xa4 (ifindex [0-9]*) disappeared" "$T/daemon.log" ||
+		fail "disappearance not logged"
+	# Same name again: attached again, and counting.
+	ip link add xa4 netns "$NSA" type veth peer xb4 netns "$NSB"
+	ip -n "$NSA" link set xa4 up
+	ip -n "$NSB" link set xb4 up
+	for i in $(seq 50); do
+		ctl list --json | jq -e '[.interfaces[].name] | index("xa4") != null' \
+			>/dev/null && break
+		sleep 0.05
+	done
+	grep -q "interface xa4 is back; attached again" "$T/daemon.log" ||
+		fail "not attached again"
+	send 4 7 udp4
+	settle
+	expect_eq packets "$(istat xa4 .packets)" 7
+	# A rename moves the attachment and its pin.
+	ip -n "$NSA" link set xa4 down
+	ip -n "$NSA" link set xa4 name xa4r
+	for i in $(seq 50); do
+		[ -e "$PINS/links/xa4r" ] && break
+		sleep 0.05
+	done
+	[ -e "$PINS/links/xa4r" ] || fail "pin not moved to xa4r"
+	expect_eq renamed "$(ctl list --json | jq -r '[.interfaces[].name] | map(select(startswith("xa4"))) | join(",")')" xa4r
+	ctl detach xa4r >/dev/null || fail "detach xa4r"
+}
+
 run_case test_attach_and_exact_counts
 run_case test_record_content
 run_case test_csv_tail
@@ -265,6 +306,7 @@ run_case test_attach_missing_interface
 run_case test_attach_foreign_program_refused
 run_case test_two_interfaces
 run_case test_detach
+run_case test_interface_gone_and_back
 run_case test_restart_keeps_attachment_and_records
 run_case test_kill9_under_traffic_loses_nothing
 run_case test_config_set_sample
