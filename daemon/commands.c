@@ -11,34 +11,9 @@
 #include "log.h"
 #include "names.h"
 #include "proto.h"
+#include "request.h"
 #include "subscribe.h"
 #include "util.h"
-
-json_object *reply_ok(json_object *result)
-{
-	json_object *r = json_object_new_object();
-
-	json_object_object_add(r, "ok", json_object_new_boolean(1));
-	json_object_object_add(r, "result",
-			       result ? result : json_object_new_object());
-	return r;
-}
-
-json_object *reply_error(const char *code, const char *fmt, ...)
-{
-	json_object *r = json_object_new_object(), *e = json_object_new_object();
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_object_object_add(e, "code", json_object_new_string(code));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(r, "ok", json_object_new_boolean(0));
-	json_object_object_add(r, "error", e);
-	return r;
-}
 
 /* A string field of the request, or NULL (with *ret_err) when bad. */
 static const char *req_string(json_object *req, const char *key,
@@ -370,10 +345,7 @@ json_object *command_run(struct daemon *d, struct client *c, json_object *req)
 	const char *name;
 	size_t i;
 
-	if (!json_object_is_type(req, json_type_object))
-		return reply_error(XPP_E_BAD_REQUEST,
-				   "a request is a JSON object such as "
-				   "{\"cmd\":\"stats\"}");
+	/* request_parse made sure of an object with a string "cmd". */
 	name = req_string(req, "cmd", true, &err);
 	if (err)
 		return err;

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
+#include "request.h"
 #include "subscribe.h"
 #include "util.h"
 
@@ -186,40 +187,13 @@ static int client_reply(struct client *c, json_object *reply)
 
 static int handle_line(struct client *c, const char *line, size_t len)
 {
-	struct json_tokener *tok;
-	json_object *req, *reply;
-	enum json_tokener_error jerr;
+	json_object *req, *reply, *err;
 
 	if (c->sub) /* a subscription's input is not read as requests */
 		return 0;
-	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
-		len--;
-	if (!len)
-		return 0;
-	tok = json_tokener_new_ex(16);
-	if (!tok)
-		return client_reply(c, reply_error(XPP_E_INTERNAL,
-						   "out of memory"));
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	req = json_tokener_parse_ex(tok, line, len);
-	jerr = json_tokener_get_error(tok);
-	if (req && jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(req);
-		req = NULL;
-		jerr = json_tokener_error_parse_unexpected;
-	}
-	json_tokener_free(tok);
-	if (!req || jerr != json_tokener_success)
-		return client_reply(
-			c, reply_error(XPP_E_BAD_REQUEST,
-				       "request is not valid JSON (%s): send one "
-				       "JSON object per line, such as "
-				       "{\"cmd\":\"stats\"}",
-				       jerr == json_tokener_continue ?
-					       "incomplete" :
-					       json_tokener_error_desc(jerr)));
+	req = request_parse(line, len, &err);
+	if (!req)
+		return err ? client_reply(c, err) : 0;
 	reply = command_run(c->d, c, req);
 	json_object_put(req);
 	if (!reply) /* the request turned the connection into a stream */

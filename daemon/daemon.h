@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "datapath.h"
+#include "request.h"
 
 /* An interface carrying our program through a pinned bpf_link. */
 struct iface {
@@ -99,9 +100,6 @@ void control_stop(struct daemon *d);
 /* commands.c: requests */
 json_object *command_run(struct daemon *d, struct client *c,
 			 json_object *req);
-json_object *reply_error(const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-json_object *reply_ok(json_object *result);
 json_object *stats_build(struct daemon *d, const char *only);
 
 /* subscribe.c: streams of records */

@@ -36,6 +36,9 @@ static int stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
+/* libbpf's format strings come from libbpf: not literals here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
@@ -55,6 +58,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	free(buf);
 	return 0;
 }
+#pragma GCC diagnostic pop
 
 void xpp_log_init(const char *progname, int max_level)
 {
@@ -74,6 +78,8 @@ int xpp_log_level(void)
 	return log_max;
 }
 
+static void vlog_iface(int level, const char *iface, const char *fmt,
+		       va_list ap) __attribute__((format(printf, 3, 0)));
 static void vlog_iface(int level, const char *iface, const char *fmt,
 		       va_list ap)
 {
@@ -99,6 +105,8 @@ static void vlog_iface(int level, const char *iface, const char *fmt,
 	fprintf(stderr, "%s: %s: %s\n", log_prog, level_names[level & 7], buf);
 }
 
+static void vlog(int level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 static void vlog(int level, const char *fmt, va_list ap)
 {
 	vlog_iface(level, NULL, fmt, ap);
