@@ -66,6 +66,7 @@ static int run_frame(struct extract *x, const uint8_t *data, size_t len,
 		     uint64_t wall_ns)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t, .repeat = 1);
+	static uint8_t out[MAX_TEST_FRAME + 256];
 	int err;
 
 	if (len > MAX_TEST_FRAME) {
@@ -74,6 +75,10 @@ static int run_frame(struct extract *x, const uint8_t *data, size_t len,
 	}
 	t.data_in = data;
 	t.data_size_in = len;
+	/* Not needed, but memory checkers expect the buffer the kernel
+	 * could copy the frame back to. */
+	t.data_out = out;
+	t.data_size_out = sizeof(out);
 	x->got = 0;
 	err = bpf_prog_test_run_opts(xpp_datapath__prog_fd(x->dp), &t);
 	if (err < 0)

@@ -574,7 +574,8 @@ static int percpu_lookup(const struct xpp_datapath *dp, struct bpf_map *map,
 	_cleanup_free_ struct xpp_counters *vals = NULL;
 	size_t sz = sizeof(*vals) * dp->ncpus;
 
-	vals = malloc(sz);
+	/* Zeroed: memory checkers cannot see what bpf() writes. */
+	vals = calloc(1, sz);
 	if (!vals)
 		return -ENOMEM;
 	if (bpf_map__lookup_elem(map, &key, sizeof(key), vals, sz, 0) < 0)
