@@ -301,12 +301,26 @@ static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
 		p->malformed = m;
 }
 
+/* The IP packet ends at end, as its length field says, or with the frame
+ * if that comes first (flagged: the frame was cut or the field lies). */
+static __always_inline void ip_end(struct parse *p, struct xpp_record *r,
+				   __u32 end)
+{
+	p->lim = p->data_end - p->data;
+	if (end > p->lim) {
+		r->flags |= XPP_F_IP_TRUNC;
+		note(p, XPP_M_IP_TRUNC);
+	} else {
+		p->lim = end;
+	}
+}
+
 /* Returns 0 when r holds an IPv4 header's fields, -1 when there is none. */
 static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
 	struct iphdr *ip = ptr_at(p, off, sizeof(*ip));
-	__u32 hlen, tot, end;
+	__u32 hlen, tot;
 	__u16 frag;
 
 	if (!ip) {
@@ -348,14 +362,7 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 	if (hlen > sizeof(*ip))
 		r->flags |= XPP_F_IP_OPTIONS;
 
-	end = off + tot;
-	p->lim = p->data_end - p->data;
-	if (end > p->lim) {
-		r->flags |= XPP_F_IP_TRUNC;
-		note(p, XPP_M_IP_TRUNC);
-	} else {
-		p->lim = end;
-	}
+	ip_end(p, r, off + tot);
 
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & (IP_MF | IP_OFFSET))
@@ -472,7 +479,6 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
 	struct ipv6hdr *ip6 = ptr_at(p, off, sizeof(*ip6));
-	__u32 end;
 	int m;
 
 	if (!ip6) {
@@ -491,14 +497,7 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 	copy_v6(r->daddr, (__u8 *)&ip6->daddr);
 
 	off += sizeof(*ip6);
-	end = off + r->ip_len;
-	p->lim = p->data_end - p->data;
-	if (end > p->lim) {
-		r->flags |= XPP_F_IP_TRUNC;
-		note(p, XPP_M_IP_TRUNC);
-	} else {
-		p->lim = end;
-	}
+	ip_end(p, r, off + r->ip_len);
 
 	m = xpp_ipv6_walk(p->ctx, r, off, p->lim, ip6->nexthdr);
 	if (m && !p->malformed)
