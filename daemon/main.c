@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "daemon.h"
 #include "log.h"
@@ -346,6 +347,9 @@ static int daemon_start(struct daemon *d)
 	if (r)
 		return r;
 	attach_configured(d);
+	/* Mounting, loading and the socket are done: keep only what is
+	 * needed from here on. */
+	caps_drop();
 
 	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
 		ev_signal_init(&d->sig_w[i], signal_cb, sigs[i]);

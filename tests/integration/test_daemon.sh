@@ -298,6 +298,21 @@ test_interface_gone_and_back() {
 	ctl detach xa4r >/dev/null || fail "detach xa4r"
 }
 
+test_capabilities_dropped_after_start() {
+	local st eff prm bnd
+	st=/proc/$DAEMON_PID/status
+	eff=$(awk '/^CapEff/ {print $2}' "$st")
+	prm=$(awk '/^CapPrm/ {print $2}' "$st")
+	bnd=$(awk '/^CapBnd/ {print $2}' "$st")
+	# CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39); CAP_SYS_ADMIN
+	# (21) permitted only, raised to name foreign programs.
+	expect_eq CapEff "$eff" 000000c000001000
+	expect_eq CapPrm "$prm" 000000c000201000
+	expect_eq CapBnd "$bnd" 000000c000201000
+	expect_eq NoNewPrivs "$(awk '/^NoNewPrivs/ {print $2}' "$st")" 1
+}
+
+run_case test_capabilities_dropped_after_start
 run_case test_attach_and_exact_counts
 run_case test_record_content
 run_case test_csv_tail
