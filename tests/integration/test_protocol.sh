@@ -295,6 +295,42 @@ PY
 		fail "no log line for the dropped peer"
 }
 
+test_read_only_bpffs_refused() {
+	local ro=$T/robpf out rc
+	mkdir -p "$ro/fs"
+	mount -t bpf -o ro bpf "$ro/fs" || { diag "cannot mount a read-only bpffs"; return; }
+	out=$(nsenter --net="/run/netns/$NSA" timeout 10 "$DAEMON" --config "$CONF" \
+		--pin-root "$ro/fs/pins" --socket "$T/ro.sock" 2>&1)
+	rc=$?
+	umount "$ro/fs"
+	expect_eq exit "$rc" 1
+	case $out in *"cannot create pin root $ro/fs/pins: Read-only file system"*) ;;
+	*) fail "said: $out" ;; esac
+	[ -e "$T/ro.sock" ] && fail "socket created by a daemon that refused to start"
+}
+
+test_netlink_overflow_resync() {
+	# Events pile up while the daemon is stopped; past its receive
+	# buffer the kernel drops them and says so (ENOBUFS).
+	ip link add xovf0 netns "$NSA" type veth peer xovf1 netns "$NSB" || { fail veth; return; }
+	ctl attach xovf0 >/dev/null || { fail "attach"; return; }
+	kill -STOP "$DAEMON_PID"
+	ip netns exec "$NSA" bash -c '
+		for i in $(seq 800); do echo "link add xd$i type veth peer xe$i"; done | ip -batch - 2>/dev/null
+		for i in $(seq 800); do echo "link del xd$i"; done | ip -batch - 2>/dev/null'
+	ip -n "$NSA" link del xovf0
+	kill -CONT "$DAEMON_PID"
+	local i
+	for i in $(seq 100); do
+		grep -q "missed interface events" "$T/daemon.log" && break
+		sleep 0.05
+	done
+	grep -q "missed interface events" "$T/daemon.log" ||
+		{ fail "no overflow provoked"; return; }
+	ctl list --json | jq -e '[.interfaces[].name] | index("xovf0") == null' >/dev/null ||
+		fail "xovf0 still listed after the resync"
+}
+
 run_case test_docs_valid
 run_case test_malformed_json_then_carries_on
 run_case test_unknown_command_and_bad_fields
@@ -308,5 +344,7 @@ run_case test_config_file_errors
 run_case test_foreign_schema_refused
 run_case test_second_daemon_refused
 run_case test_thousands_of_clients_and_a_peer_that_never_reads
+run_case test_read_only_bpffs_refused
+run_case test_netlink_overflow_resync
 stop_daemon
 tap_end
