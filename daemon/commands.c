@@ -108,6 +108,9 @@ static json_object *daemon_json(struct daemon *d)
 	add_u64(o, "records_delivered", d->delivered);
 	add_u64(o, "records_delivered_total", consumed);
 	add_u64(o, "records_pending", written - consumed);
+	/* Ring entries of another size than a record: none, unless
+	 * something other than our program writes to the rings. */
+	add_u64(o, "ring_bad_entries", xpp_reader__bad_size(d->rd));
 	add_u64(o, "rings", xpp_datapath__ring_count(d->dp));
 	add_u64(o, "ring_bytes", xpp_datapath__ring_bytes(d->dp));
 	add_u64(lat, "count", d->lat.count);

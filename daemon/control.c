@@ -61,11 +61,6 @@ struct client_sub **client_sub_slot(struct client *c)
 	return &c->sub;
 }
 
-struct client *client_next(struct client *c)
-{
-	return c->next;
-}
-
 void client_want_write(struct client *c)
 {
 	ev_io_start(c->d->loop, &c->ww);

@@ -63,9 +63,7 @@ struct daemon {
 
 	uint64_t start_mono_ns;
 	uint64_t delivered;	/* records drained since start */
-	uint64_t delivered_base; /* ring consumer positions at start */
 	struct latency lat;
-	int exit_code;
 };
 
 uint64_t mono_ns(void);

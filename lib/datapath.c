@@ -477,27 +477,6 @@ void xpp_datapath__destroy(struct xpp_datapath *dp)
 	free(dp);
 }
 
-int xpp_datapath__unpin(struct xpp_datapath *dp)
-{
-	char path[PATH_MAX];
-	struct bpf_map *map;
-	unsigned int i;
-	int err = 0;
-
-	for (i = 0; dp->pin_root && i < dp->nr_rings; i++)
-		if (!ring_pin_path(dp, i, path, sizeof(path)) &&
-		    unlink(path) < 0 && errno != ENOENT && !err)
-			err = -errno;
-
-	bpf_object__for_each_map(map, dp->skel->obj) {
-		if (!bpf_map__pin_path(map) || !bpf_map__is_pinned(map))
-			continue;
-		if (bpf_map__unpin(map, NULL) && !err)
-			err = -errno;
-	}
-	return err;
-}
-
 bool xpp_datapath__adopted(const struct xpp_datapath *dp)
 {
 	return dp->adopted;
@@ -620,30 +599,6 @@ int xpp_datapath__counters_delete(struct xpp_datapath *dp, unsigned int ifindex)
 				 sizeof(key), 0) < 0)
 		return -errno;
 	return 0;
-}
-
-int xpp_datapath__counters_foreach(const struct xpp_datapath *dp,
-				   int (*fn)(void *ctx, unsigned int ifindex,
-					     const struct xpp_counters *c),
-				   void *ctx)
-{
-	struct bpf_map *map = dp->skel->maps.xpp_counters;
-	struct xpp_counters sum;
-	__u32 key, *prev = NULL;
-	int err;
-
-	while (bpf_map__get_next_key(map, prev, &key, sizeof(key)) == 0) {
-		prev = &key;
-		err = xpp_datapath__counters(dp, key, &sum);
-		if (err == -ENOENT) /* deleted meanwhile */
-			continue;
-		if (err)
-			return err;
-		err = fn(ctx, key, &sum);
-		if (err)
-			return err;
-	}
-	return errno == ENOENT ? 0 : -errno;
 }
 
 int xpp_datapath__counters_clear(struct xpp_datapath *dp)

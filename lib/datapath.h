@@ -37,8 +37,6 @@ struct xpp_datapath;
  * Returns NULL with errno set. */
 struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts);
 void xpp_datapath__destroy(struct xpp_datapath *dp);
-/* Removes the map pins (the maps live on while referenced). */
-int xpp_datapath__unpin(struct xpp_datapath *dp);
 /* The maps came from pins left by an earlier run. */
 bool xpp_datapath__adopted(const struct xpp_datapath *dp);
 unsigned int xpp_datapath__ring_bytes(const struct xpp_datapath *dp);
@@ -68,12 +66,6 @@ int xpp_datapath__counters_overflow(const struct xpp_datapath *dp,
 int xpp_datapath__counters_init(struct xpp_datapath *dp, unsigned int ifindex);
 int xpp_datapath__counters_delete(struct xpp_datapath *dp,
 				  unsigned int ifindex);
-/* Calls fn with the summed counters of every interface that has some;
- * a non-zero return from fn stops the walk and is returned. */
-int xpp_datapath__counters_foreach(const struct xpp_datapath *dp,
-				   int (*fn)(void *ctx, unsigned int ifindex,
-					     const struct xpp_counters *c),
-				   void *ctx);
 /* Forgets every interface's counters (the per-CPU state stays). */
 int xpp_datapath__counters_clear(struct xpp_datapath *dp);
 

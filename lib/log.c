@@ -73,11 +73,6 @@ void xpp_log_set_level(int max_level)
 	log_max = max_level;
 }
 
-int xpp_log_level(void)
-{
-	return log_max;
-}
-
 static void vlog_iface(int level, const char *iface, const char *fmt,
 		       va_list ap) __attribute__((format(printf, 3, 0)));
 static void vlog_iface(int level, const char *iface, const char *fmt,

@@ -15,7 +15,6 @@
 
 void xpp_log_init(const char *progname, int max_level);
 void xpp_log_set_level(int max_level);
-int xpp_log_level(void);
 void xpp_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
