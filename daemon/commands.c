@@ -57,16 +57,6 @@ static json_object *counters_json(json_object *o, const struct xpp_counters *c)
 	return o;
 }
 
-static void counters_add(struct xpp_counters *sum, const struct xpp_counters *c)
-{
-	const __u64 *s = (const __u64 *)c;
-	__u64 *d = (__u64 *)sum;
-	size_t i;
-
-	for (i = 0; i < sizeof(*c) / sizeof(__u64); i++)
-		d[i] += s[i];
-}
-
 /* What identifies an attachment, as list, stats and attach report it. */
 static json_object *iface_ident(struct daemon *d, const struct iface *i)
 {
@@ -87,7 +77,7 @@ static json_object *iface_json(struct daemon *d, const struct iface *i,
 	struct xpp_counters c = {};
 
 	xpp_datapath__counters(d->dp, i->ifindex, &c);
-	counters_add(totals, &c);
+	xpp_counters_add(totals, &c);
 	return counters_json(iface_ident(d, i), &c);
 }
 
@@ -134,7 +124,7 @@ json_object *stats_build(struct daemon *d, const char *only)
 		if (!only || !strcmp(only, i->name))
 			json_object_array_add(arr, iface_json(d, i, &totals));
 	if (!only && !xpp_datapath__counters_overflow(d->dp, &over))
-		counters_add(&totals, &over);
+		xpp_counters_add(&totals, &over);
 	json_object_object_add(res, "interfaces", arr);
 	json_object_object_add(res, "totals", counters_json(NULL, &totals));
 	json_object_object_add(res, "daemon", daemon_json(d));

@@ -533,18 +533,24 @@ int xpp_datapath__config_set(struct xpp_datapath *dp,
 	return 0;
 }
 
+void xpp_counters_add(struct xpp_counters *sum, const struct xpp_counters *c)
+{
+	const __u64 *src = (const __u64 *)c;
+	__u64 *dst = (__u64 *)sum;
+	size_t i;
+
+	for (i = 0; i < sizeof(*c) / sizeof(__u64); i++)
+		dst[i] += src[i];
+}
+
 static void counters_sum(struct xpp_counters *sum,
 			 const struct xpp_counters *percpu, int ncpus)
 {
-	const __u64 *src = (const __u64 *)percpu;
-	__u64 *dst = (__u64 *)sum;
-	size_t n = sizeof(*sum) / sizeof(__u64), i;
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum));
-	for (cpu = 0; cpu < ncpus; cpu++, src += n)
-		for (i = 0; i < n; i++)
-			dst[i] += src[i];
+	for (cpu = 0; cpu < ncpus; cpu++)
+		xpp_counters_add(sum, &percpu[cpu]);
 }
 
 static int percpu_lookup(const struct xpp_datapath *dp, struct bpf_map *map,

@@ -59,6 +59,8 @@ int xpp_datapath__config_set(struct xpp_datapath *dp,
 /* Sums the per-CPU counters of one interface. -ENOENT if it has none. */
 int xpp_datapath__counters(const struct xpp_datapath *dp, unsigned int ifindex,
 			   struct xpp_counters *ret);
+/* Adds every counter of c to sum. */
+void xpp_counters_add(struct xpp_counters *sum, const struct xpp_counters *c);
 /* Counters of interfaces that found the per-interface table full. */
 int xpp_datapath__counters_overflow(const struct xpp_datapath *dp,
 				    struct xpp_counters *ret);
