@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "datapath.h"
+#include "latency.h"
 #include "request.h"
 
 /* An interface carrying our program through a pinned bpf_link. */
@@ -23,14 +24,6 @@ struct iface {
 	int link_fd;
 	unsigned int link_id;
 	uint64_t attached_mono_ns;
-};
-
-/* Log-linear latency histogram: 8 sub-buckets per power of two. */
-#define LAT_BUCKETS (64 * 8)
-struct latency {
-	uint64_t count;
-	uint64_t max_ns;
-	uint64_t buckets[LAT_BUCKETS];
 };
 
 struct client;
@@ -87,7 +80,6 @@ int drain_start(struct daemon *d);
 void drain_stop(struct daemon *d);
 void drain_now(struct daemon *d);
 void drain_apply_conf(struct daemon *d);
-uint64_t latency_quantile(const struct latency *l, double q);
 void ring_totals(const struct daemon *d, uint64_t *ret_written,
 		 uint64_t *ret_consumed);
 

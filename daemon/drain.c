@@ -20,53 +20,6 @@ uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static unsigned int lat_bucket(uint64_t v)
-{
-	unsigned int msb;
-
-	if (v < 8)
-		return v;
-	msb = 63 - __builtin_clzll(v);
-	return (msb - 2) * 8 + ((v >> (msb - 3)) & 7);
-}
-
-static uint64_t lat_value(unsigned int b)
-{
-	unsigned int msb;
-
-	if (b < 8)
-		return b;
-	msb = b / 8 + 2;
-	return (uint64_t)(8 + b % 8) << (msb - 3);
-}
-
-static void lat_add(struct latency *l, uint64_t v)
-{
-	l->buckets[lat_bucket(v)]++;
-	l->count++;
-	if (v > l->max_ns)
-		l->max_ns = v;
-}
-
-/* Lower bound of the bucket holding quantile q (within 12.5%). */
-uint64_t latency_quantile(const struct latency *l, double q)
-{
-	uint64_t want, seen = 0;
-	unsigned int b;
-
-	if (!l->count)
-		return 0;
-	want = (uint64_t)(q * l->count);
-	if (want >= l->count)
-		want = l->count - 1;
-	for (b = 0; b < LAT_BUCKETS; b++) {
-		seen += l->buckets[b];
-		if (seen > want)
-			return lat_value(b);
-	}
-	return l->max_ns;
-}
-
 void ring_totals(const struct daemon *d, uint64_t *ret_written,
 		 uint64_t *ret_consumed)
 {
@@ -96,7 +49,7 @@ static int on_record(void *ctx, const struct xpp_record *r)
 	/* A clock read per record would cost more than the rest. */
 	if (!(x->n++ & 63))
 		x->now = mono_ns();
-	lat_add(&x->d->lat, x->now > r->ts_ns ? x->now - r->ts_ns : 0);
+	latency_add(&x->d->lat, x->now > r->ts_ns ? x->now - r->ts_ns : 0);
 	x->d->delivered++;
 	subscribers_deliver(x->d, r);
 	return 0;
