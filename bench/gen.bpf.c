@@ -32,6 +32,11 @@ struct xpp_gen_ctl ctl[XPP_GEN_MAX_CPUS];
 /* Written here, read by user space. */
 struct xpp_gen_state state[XPP_GEN_MAX_CPUS];
 
+static long wait_cb(__u64 i, void *ctx)
+{
+	return bpf_ktime_get_ns() * 1000 >= *(__u64 *)ctx;
+}
+
 static __always_inline int set_len(struct xdp_md *ctx, __u32 want)
 {
 	void *data = (void *)(long)ctx->data;
@@ -73,8 +78,16 @@ int xpp_gen(struct xdp_md *ctx)
 		 * save up more than a small burst after a stall. */
 		__u64 now_ps = now * 1000;
 
-		if (now_ps < s->next_ps)
-			return XDP_DROP;
+		if (now_ps < s->next_ps) {
+			__u64 until = s->next_ps;
+
+			/* At most ~20 ms here; then drop and come back. */
+			bpf_loop(1 << 20, wait_cb, &until, 0);
+			now = bpf_ktime_get_ns();
+			now_ps = now * 1000;
+			if (now_ps < s->next_ps || now >= c->deadline_ns)
+				return XDP_DROP;
+		}
 		if (now_ps - s->next_ps > XPP_GEN_BURST * c->interval_ps)
 			s->next_ps = now_ps;
 		s->next_ps += c->interval_ps;

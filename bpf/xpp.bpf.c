@@ -49,6 +49,9 @@
 
 /* Default ring size per CPU; the loader sets the real one before load. */
 #define XPP_RING_BYTES_DEFAULT (256 * 1024)
+/* Bytes a record takes in a ring: the 8-byte ringbuf header, rounded up
+ * to 8. */
+#define XPP_RING_ENTRY_BYTES ((XPP_RECORD_SIZE + 8 + 7) & ~7)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -67,20 +70,21 @@ struct {
 	__array(values, struct xpp_ring);
 } xpp_rings SEC(".maps");
 
+/* ifindex -> counters slot; user space writes it, the program reads. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XPP_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xpp_ifslots SEC(".maps");
+
+/* Slot XPP_SLOT_OVERFLOW, then one per registered interface. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XPP_MAX_IFACES + 1);
 	__type(key, __u32);
 	__type(value, struct xpp_counters);
 } xpp_counters SEC(".maps");
-
-/* Counters of interfaces that found xpp_counters full. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xpp_counters);
-} xpp_overflow SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -562,22 +566,23 @@ static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
 }
 
 #ifndef XPP_PARSE_ONLY
-static __always_inline struct xpp_counters *counters_get(__u32 ifindex)
+/* The interface's counters: an array slot, found through a per-CPU cache
+ * (a hash lookup per frame would cost as much as the whole ring write). */
+static __always_inline struct xpp_counters *
+counters_get(const struct xpp_config *cfg, struct xpp_cpu_state *st,
+	     __u32 ifindex)
 {
-	static const struct xpp_counters zero;
-	struct xpp_counters *c;
-	__u32 key = 0;
+	__u32 slot;
 
-	c = bpf_map_lookup_elem(&xpp_counters, &ifindex);
-	if (c)
-		return c;
-	/* First frame on this interface (the daemon normally creates the
-	 * entry at attach time); a racing CPU may create it first. */
-	bpf_map_update_elem(&xpp_counters, &ifindex, &zero, BPF_NOEXIST);
-	c = bpf_map_lookup_elem(&xpp_counters, &ifindex);
-	if (c)
-		return c;
-	return bpf_map_lookup_elem(&xpp_overflow, &key);
+	if (st->slot_ifindex != ifindex || st->slot_gen != cfg->slot_gen) {
+		__u32 *s = bpf_map_lookup_elem(&xpp_ifslots, &ifindex);
+
+		st->slot = s && *s <= XPP_MAX_IFACES ? *s : XPP_SLOT_OVERFLOW;
+		st->slot_ifindex = ifindex;
+		st->slot_gen = cfg->slot_gen;
+	}
+	slot = st->slot;
+	return bpf_map_lookup_elem(&xpp_counters, &slot);
 }
 
 static __always_inline int bit_set(const __u64 *map, __u32 bit, __u32 words)
@@ -633,10 +638,18 @@ static __always_inline int emit(const struct xpp_config *cfg,
 #pragma unroll
 	for (i = 0; i < XPP_RECORD_SIZE / 8; i++)
 		dst[i] = src[i];
-	/* Readers drain on a timer; wake them only when the ring fills. */
-	if (cfg->wakeup_bytes && !(r->seq & 63) &&
-	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	/* Readers drain on a timer; wake them once when the ring fills past
+	 * the mark. Every 64th record looks: the fill grows by 64 entries
+	 * between looks, so exactly one look lands in the window above the
+	 * mark (waking on every look past it would wake a busy reader over
+	 * and over). */
+	if (cfg->wakeup_bytes && !(r->seq & 63)) {
+		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+
+		if (avail >= cfg->wakeup_bytes &&
+		    avail < cfg->wakeup_bytes + 64 * XPP_RING_ENTRY_BYTES)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(slot, flags);
 	return 1;
 }
@@ -677,11 +690,13 @@ int xpp_xdp(struct xdp_md *ctx)
 	r.version = XPP_RECORD_VERSION;
 	ip = parse_frame(&p, &r);
 
-	c = counters_get(r.ifindex);
 	cfg = bpf_map_lookup_elem(&xpp_config, &zero);
 	st = bpf_map_lookup_elem(&xpp_cpu_state, &zero);
-	if (!c || !cfg || !st)
+	if (!cfg || !st)
 		return XDP_PASS; /* cannot happen: single-entry arrays */
+	c = counters_get(cfg, st, r.ifindex);
+	if (!c)
+		return XDP_PASS; /* cannot happen: the slot is in range */
 
 	c->packets++;
 	c->bytes += r.frame_len;

@@ -161,6 +161,14 @@ int extract_run(const struct extract_opts *o)
 	}
 	if (o->config)
 		xpp_datapath__config_set(x.dp, o->config);
+	/* Test runs arrive on lo: count them in a slot of their own. */
+	r = xpp_datapath__counters_init(x.dp, 1);
+	if (r) {
+		fprintf(stderr, "xdpctl: extract: counters: %s\n",
+			strerror(-r));
+		ret = EXTRACT_FAILED;
+		goto out;
+	}
 	x.rd = xpp_reader__new(x.dp, on_record, &x);
 	if (!x.rd) {
 		fprintf(stderr, "xdpctl: extract: ring reader: %s\n",

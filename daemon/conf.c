@@ -106,15 +106,17 @@ static int get_admin_group(const struct xpp_conf *c, char *buf, size_t sz)
 	return snprintf(buf, sz, "%s", c->admin_group);
 }
 
-static int set_ring_size(struct xpp_conf *c, const char *v, char *err,
-			 size_t sz)
+/* A byte count up to max, with an optional K, M or G suffix (powers of
+ * 1024). */
+static int parse_size(const char *v, unsigned long long max,
+		      unsigned long long *ret)
 {
 	unsigned long long n, mult = 1;
 	char num[32];
 	size_t len = strlen(v);
 
 	if (len == 0 || len >= sizeof(num))
-		goto bad;
+		return -EINVAL;
 	strcpy(num, v);
 	switch (toupper((unsigned char)num[len - 1])) {
 	case 'K':
@@ -129,10 +131,30 @@ static int set_ring_size(struct xpp_conf *c, const char *v, char *err,
 	}
 	if (mult > 1)
 		num[len - 1] = '\0';
-	if (parse_uint(num, 1, XPP_RING_BYTES_MAX, &n))
-		goto bad;
-	n *= mult;
-	if (n < XPP_RING_BYTES_MIN || n > XPP_RING_BYTES_MAX || (n & (n - 1)))
+	if (parse_uint(num, 0, max, &n) || n * mult > max)
+		return -EINVAL;
+	*ret = n * mult;
+	return 0;
+}
+
+static int print_size(char *buf, size_t sz, unsigned long long n)
+{
+	if (n && !(n % (1 << 30)))
+		return snprintf(buf, sz, "%lluG", n >> 30);
+	if (n && !(n % (1 << 20)))
+		return snprintf(buf, sz, "%lluM", n >> 20);
+	if (n && !(n % (1 << 10)))
+		return snprintf(buf, sz, "%lluK", n >> 10);
+	return snprintf(buf, sz, "%llu", n);
+}
+
+static int set_ring_size(struct xpp_conf *c, const char *v, char *err,
+			 size_t sz)
+{
+	unsigned long long n;
+
+	if (parse_size(v, XPP_RING_BYTES_MAX, &n) || n < XPP_RING_BYTES_MIN ||
+	    (n & (n - 1)))
 		goto bad;
 	c->ring_bytes = n;
 	return 0;
@@ -145,9 +167,26 @@ bad:
 
 static int get_ring_size(const struct xpp_conf *c, char *buf, size_t sz)
 {
-	if (!(c->ring_bytes % (1 << 20)))
-		return snprintf(buf, sz, "%uM", c->ring_bytes >> 20);
-	return snprintf(buf, sz, "%uK", c->ring_bytes >> 10);
+	return print_size(buf, sz, c->ring_bytes);
+}
+
+static int set_wakeup_bytes(struct xpp_conf *c, const char *v, char *err,
+			    size_t sz)
+{
+	unsigned long long n;
+
+	if (parse_size(v, XPP_RING_BYTES_MAX, &n))
+		return fail(err, sz,
+			    "wakeup_bytes '%s': want a size from 0 to 1G "
+			    "(suffix K, M or G; 0: use wakeup_fill_percent)",
+			    v);
+	c->wakeup_bytes = n;
+	return 0;
+}
+
+static int get_wakeup_bytes(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return print_size(buf, sz, c->wakeup_bytes);
 }
 
 #define UINT_KEY(fn, field, key, lo, hi)                                      \
@@ -513,6 +552,7 @@ static const struct key keys[] = {
 	{ "ring_size", false, set_ring_size, get_ring_size },
 	{ "flush_interval_ms", true, set_flush, get_flush },
 	{ "wakeup_fill_percent", true, set_wakeup, get_wakeup },
+	{ "wakeup_bytes", true, set_wakeup_bytes, get_wakeup_bytes },
 	{ "max_clients", true, set_max_clients, get_max_clients },
 	{ "max_request_bytes", true, set_max_request, get_max_request },
 	{ "max_subscribers", true, set_max_subscribers, get_max_subscribers },
@@ -529,10 +569,11 @@ static const struct key keys[] = {
 const char *const xpp_conf_keys[] = {
 	"pin_root",	    "socket",	       "admin_group",
 	"ring_size",	    "flush_interval_ms", "wakeup_fill_percent",
-	"max_clients",	    "max_request_bytes", "max_subscribers",
-	"subscriber_queue", "log_level",	  "sample",
-	"filter_proto",	    "filter_ports",	  "verdict",
-	"reattach",	    "attach",		  NULL,
+	"wakeup_bytes",	    "max_clients",	  "max_request_bytes",
+	"max_subscribers",  "subscriber_queue",  "log_level",
+	"sample",	    "filter_proto",	  "filter_ports",
+	"verdict",	    "reattach",		  "attach",
+	NULL,
 };
 
 static const struct key *key_find(const char *name)

@@ -35,6 +35,7 @@ struct xpp_conf {
 	unsigned int ring_bytes;
 	unsigned int flush_ms;
 	unsigned int wakeup_percent;
+	unsigned int wakeup_bytes; /* when non-zero, instead of the percent */
 	unsigned int max_clients;
 	unsigned int max_request;
 	unsigned int max_subscribers;

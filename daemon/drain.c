@@ -2,8 +2,8 @@
 /*
  * Draining the per-CPU rings. Records are submitted without a wakeup, so
  * the daemon drains on a timer (flush_interval_ms); the program forces one
- * wakeup when a ring passes wakeup_fill_percent, which the ring's epoll fd
- * reports and which drains at once.
+ * wakeup when a ring fills past wakeup_bytes (or wakeup_fill_percent),
+ * which the ring's epoll fd reports and which drains at once.
  */
 #include <errno.h>
 #include <string.h>
@@ -78,11 +78,15 @@ static void ring_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 void drain_apply_conf(struct daemon *d)
 {
+	unsigned int ring = xpp_datapath__ring_bytes(d->dp);
 	struct xpp_config cfg = d->conf.dp;
 	int err;
 
-	cfg.wakeup_bytes = (uint64_t)xpp_datapath__ring_bytes(d->dp) *
-			   d->conf.wakeup_percent / 100;
+	if (d->conf.wakeup_bytes)
+		cfg.wakeup_bytes = d->conf.wakeup_bytes < ring ?
+					   d->conf.wakeup_bytes : ring;
+	else
+		cfg.wakeup_bytes = (uint64_t)ring * d->conf.wakeup_percent / 100;
 	err = xpp_datapath__config_set(d->dp, &cfg);
 	if (err)
 		pr_err("cannot write the datapath configuration: %s",

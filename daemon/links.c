@@ -91,6 +91,23 @@ static int prog_name(unsigned int id, char *buf, size_t sz)
 	return err;
 }
 
+/* Gives the interface a counters slot (before it is attached, so that its
+ * first frame is counted there). */
+static void counters_register(const char *name, struct daemon *d,
+			      unsigned int ifindex)
+{
+	int err = xpp_datapath__counters_init(d->dp, ifindex);
+
+	if (err == -ENOSPC)
+		ifc_warn(name, "interface %s: all %d counters slots are in use; "
+			 "its frames are counted only in the totals "
+			 "(detach unused interfaces)",
+			 name, XPP_MAX_IFACES);
+	else if (err)
+		ifc_warn(name, "interface %s: cannot create its counters: %s",
+			 name, strerror(-err));
+}
+
 static struct iface *iface_add(struct daemon *d, const char *name,
 			       unsigned int ifindex, int link_fd)
 {
@@ -110,8 +127,8 @@ static struct iface *iface_add(struct daemon *d, const char *name,
 		ifc->link_id = info.id;
 	ifc->next = d->ifaces;
 	d->ifaces = ifc;
-	/* Counted from the first frame on, whoever sees it first. */
-	xpp_datapath__counters_init(d->dp, ifindex);
+	/* Adopted links have their slot already; this only reports. */
+	counters_register(name, d, ifindex);
 	return ifc;
 }
 
@@ -257,6 +274,7 @@ int iface_attach(struct daemon *d, const char *name, enum xpp_mode mode,
 		return err;
 	}
 
+	counters_register(name, d, ifindex);
 	fd = -EINVAL;
 	if (mode != XPP_MODE_GENERIC)
 		fd = link_create(xpp_datapath__prog_fd(d->dp), ifindex,

@@ -522,15 +522,44 @@ int xpp_datapath__config_get(const struct xpp_datapath *dp,
 	return 0;
 }
 
+/* Writes the configuration with the given slot generation. */
+static int config_write(struct xpp_datapath *dp, const struct xpp_config *cfg,
+			__u32 slot_gen)
+{
+	struct xpp_config c = *cfg;
+	__u32 key = 0;
+
+	c.slot_gen = slot_gen;
+	if (bpf_map__update_elem(dp->skel->maps.xpp_config, &key, sizeof(key),
+				 &c, sizeof(c), BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The caller's configuration, keeping the slot generation (which belongs
+ * to the counters, not to the configuration). */
 int xpp_datapath__config_set(struct xpp_datapath *dp,
 			     const struct xpp_config *cfg)
 {
-	__u32 key = 0;
+	struct xpp_config cur;
+	int err;
 
-	if (bpf_map__update_elem(dp->skel->maps.xpp_config, &key, sizeof(key),
-				 cfg, sizeof(*cfg), BPF_ANY) < 0)
-		return -errno;
-	return 0;
+	err = xpp_datapath__config_get(dp, &cur);
+	if (err)
+		return err;
+	return config_write(dp, cfg, cur.slot_gen);
+}
+
+/* Tells the program that xpp_ifslots changed: cached slots are stale. */
+static int slots_changed(struct xpp_datapath *dp)
+{
+	struct xpp_config cur;
+	int err;
+
+	err = xpp_datapath__config_get(dp, &cur);
+	if (err)
+		return err;
+	return config_write(dp, &cur, cur.slot_gen + 1);
 }
 
 void xpp_counters_add(struct xpp_counters *sum, const struct xpp_counters *c)
@@ -569,68 +598,123 @@ static int percpu_lookup(const struct xpp_datapath *dp, struct bpf_map *map,
 	return 0;
 }
 
+/* No interface has ifindex 0: as the previous key of a walk it asks for
+ * the first key, like NULL does (which memory checkers take for a bad
+ * pointer). */
+#define XPP_NO_IFINDEX 0
+
+static int slot_of(const struct xpp_datapath *dp, unsigned int ifindex,
+		   __u32 *ret)
+{
+	__u32 key = ifindex;
+
+	if (bpf_map__lookup_elem(dp->skel->maps.xpp_ifslots, &key, sizeof(key),
+				 ret, sizeof(*ret), 0) < 0)
+		return -errno;
+	return 0;
+}
+
 int xpp_datapath__counters(const struct xpp_datapath *dp, unsigned int ifindex,
 			   struct xpp_counters *ret)
 {
-	return percpu_lookup(dp, dp->skel->maps.xpp_counters, ifindex, ret);
+	__u32 slot;
+	int err;
+
+	err = slot_of(dp, ifindex, &slot);
+	if (err)
+		return err;
+	return percpu_lookup(dp, dp->skel->maps.xpp_counters, slot, ret);
 }
 
 int xpp_datapath__counters_overflow(const struct xpp_datapath *dp,
 				    struct xpp_counters *ret)
 {
-	return percpu_lookup(dp, dp->skel->maps.xpp_overflow, 0, ret);
+	return percpu_lookup(dp, dp->skel->maps.xpp_counters,
+			     XPP_SLOT_OVERFLOW, ret);
 }
 
-int xpp_datapath__counters_init(struct xpp_datapath *dp, unsigned int ifindex)
+static int slot_zero(struct xpp_datapath *dp, __u32 slot)
 {
 	_cleanup_free_ struct xpp_counters *zero = NULL;
 	size_t sz = sizeof(*zero) * dp->ncpus;
-	__u32 key = ifindex;
 
 	zero = calloc(1, sz);
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map__update_elem(dp->skel->maps.xpp_counters, &key, sizeof(key),
-				 zero, sz, BPF_NOEXIST) < 0 &&
-	    errno != EEXIST)
+	if (bpf_map__update_elem(dp->skel->maps.xpp_counters, &slot,
+				 sizeof(slot), zero, sz, BPF_ANY) < 0)
 		return -errno;
 	return 0;
+}
+
+int xpp_datapath__counters_init(struct xpp_datapath *dp, unsigned int ifindex)
+{
+	struct bpf_map *map = dp->skel->maps.xpp_ifslots;
+	_cleanup_free_ bool *used = NULL;
+	__u32 key, prev = XPP_NO_IFINDEX, slot;
+	int err;
+
+	if (slot_of(dp, ifindex, &slot) == 0)
+		return 0; /* registered already: keep its counters */
+	used = calloc(XPP_MAX_IFACES + 1, sizeof(*used));
+	if (!used)
+		return -ENOMEM;
+	while (bpf_map__get_next_key(map, &prev, &key, sizeof(key)) == 0) {
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &slot,
+					 sizeof(slot), 0) == 0 &&
+		    slot <= XPP_MAX_IFACES)
+			used[slot] = true;
+		prev = key;
+	}
+	for (slot = 1; slot <= XPP_MAX_IFACES && used[slot]; slot++)
+		;
+	if (slot > XPP_MAX_IFACES)
+		return -ENOSPC; /* counted in the overflow slot */
+	err = slot_zero(dp, slot);
+	if (err)
+		return err;
+	key = ifindex;
+	if (bpf_map__update_elem(map, &key, sizeof(key), &slot, sizeof(slot),
+				 BPF_NOEXIST) < 0)
+		return -errno;
+	return slots_changed(dp);
 }
 
 int xpp_datapath__counters_delete(struct xpp_datapath *dp, unsigned int ifindex)
 {
 	__u32 key = ifindex;
 
-	if (bpf_map__delete_elem(dp->skel->maps.xpp_counters, &key,
-				 sizeof(key), 0) < 0)
+	if (bpf_map__delete_elem(dp->skel->maps.xpp_ifslots, &key, sizeof(key),
+				 0) < 0)
 		return -errno;
-	return 0;
+	return slots_changed(dp);
 }
 
 int xpp_datapath__counters_clear(struct xpp_datapath *dp)
 {
-	_cleanup_free_ struct xpp_counters *zero = NULL;
-	struct bpf_map *map = dp->skel->maps.xpp_counters;
-	size_t sz = sizeof(*zero) * dp->ncpus;
-	__u32 key, next, *prev = NULL;
+	struct bpf_map *map = dp->skel->maps.xpp_ifslots;
+	__u32 key, none = XPP_NO_IFINDEX, slot;
+	int err;
 
 	/* Deleting the key a walk stands on restarts it: always delete the
 	 * first key until none is left. */
-	while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
-		if (bpf_map__delete_elem(map, &next, sizeof(next), 0) < 0)
+	while (bpf_map__get_next_key(map, &none, &key, sizeof(key)) == 0) {
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &slot,
+					 sizeof(slot), 0) == 0 &&
+		    slot <= XPP_MAX_IFACES) {
+			err = slot_zero(dp, slot);
+			if (err)
+				return err;
+		}
+		if (bpf_map__delete_elem(map, &key, sizeof(key), 0) < 0)
 			return -errno;
-		prev = NULL;
 	}
 	if (errno != ENOENT)
 		return -errno;
-	zero = calloc(1, sz);
-	if (!zero)
-		return -ENOMEM;
-	key = 0;
-	if (bpf_map__update_elem(dp->skel->maps.xpp_overflow, &key, sizeof(key),
-				 zero, sz, BPF_ANY) < 0)
-		return -errno;
-	return 0;
+	err = slot_zero(dp, XPP_SLOT_OVERFLOW);
+	if (err)
+		return err;
+	return slots_changed(dp);
 }
 
 void xpp_config_init(struct xpp_config *cfg)

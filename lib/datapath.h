@@ -56,15 +56,18 @@ int xpp_datapath__config_get(const struct xpp_datapath *dp,
 int xpp_datapath__config_set(struct xpp_datapath *dp,
 			     const struct xpp_config *cfg);
 
-/* Sums the per-CPU counters of one interface. -ENOENT if it has none. */
+/* Sums the per-CPU counters of one interface. -ENOENT if it has none
+ * (never registered with xpp_datapath__counters_init: its frames are
+ * counted in the overflow slot). */
 int xpp_datapath__counters(const struct xpp_datapath *dp, unsigned int ifindex,
 			   struct xpp_counters *ret);
 /* Adds every counter of c to sum. */
 void xpp_counters_add(struct xpp_counters *sum, const struct xpp_counters *c);
-/* Counters of interfaces that found the per-interface table full. */
+/* Counters of frames from interfaces without a slot of their own. */
 int xpp_datapath__counters_overflow(const struct xpp_datapath *dp,
 				    struct xpp_counters *ret);
-/* Creates a zeroed entry for ifindex if it has none. */
+/* Gives ifindex a zeroed counters slot unless it has one; -ENOSPC when
+ * all XPP_MAX_IFACES slots are taken (its frames count as overflow). */
 int xpp_datapath__counters_init(struct xpp_datapath *dp, unsigned int ifindex);
 int xpp_datapath__counters_delete(struct xpp_datapath *dp,
 				  unsigned int ifindex);

@@ -13,12 +13,13 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 2
+#define XPP_SCHEMA_VERSION 3
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
-/* Key of the counters slot used when the per-interface table is full. */
-#define XPP_IFINDEX_OVERFLOW 0
+/* The counters slot of frames from interfaces that have no slot of their
+ * own (xpp_ifslots full, or an interface user space never registered). */
+#define XPP_SLOT_OVERFLOW 0
 
 /* Why a frame was judged malformed. Indexes xpp_counters.malformed[]. */
 enum xpp_malformed {
@@ -41,8 +42,12 @@ enum xpp_malformed {
 };
 
 /*
- * One per interface per CPU (BPF_MAP_TYPE_PERCPU_HASH keyed by ifindex),
- * summed in user space. Every frame lands in exactly one of records,
+ * One per interface per CPU, summed in user space: xpp_counters is a
+ * BPF_MAP_TYPE_PERCPU_ARRAY of XPP_MAX_IFACES + 1 slots, and xpp_ifslots
+ * (a hash, written only by user space) maps an ifindex to its slot. The
+ * program caches the slot of the last interface per CPU (xpp_cpu_state),
+ * so the hash is looked up only when the interface or the mapping
+ * (xpp_config.slot_gen) changes, not per frame. Every frame lands in exactly one of records,
  * records_lost, records_skipped (sampled or filtered out) or not_ip, so
  *   packets == records + records_lost + records_skipped + not_ip.
  * The protocol and malformed counters break the same frames down further
@@ -90,7 +95,9 @@ struct xpp_config {
 	/* Force a ring wakeup once this many bytes wait (0: never; the
 	 * reader polls on its own timer). */
 	__u32 wakeup_bytes;
-	__u32 reserved;
+	/* Bumped by user space whenever xpp_ifslots changes, so that the
+	 * program drops its cached slots. */
+	__u32 slot_gen;
 	__u64 proto_map[256 / 64];
 	__u64 port_map[65536 / 64];
 };
@@ -112,6 +119,10 @@ struct xpp_meta {
 struct xpp_cpu_state {
 	__u32 seq;	   /* next record sequence number of this CPU's ring */
 	__u32 sample_ctr;  /* frames selected since the last sampled one */
+	__u32 slot_ifindex; /* the interface whose slot is cached ... */
+	__u32 slot;	    /* ... its counters slot ... */
+	__u32 slot_gen;	    /* ... as of this xpp_config.slot_gen */
+	__u32 reserved;
 };
 
 #endif /* XPP_MAPS_H */

@@ -72,6 +72,7 @@ static void reset(void)
 	xpp_config_init(&cfg);
 	ASSERT_OK(xpp_datapath__config_set(dp, &cfg));
 	ASSERT_OK(xpp_datapath__counters_clear(dp));
+	ASSERT_OK(xpp_datapath__counters_init(dp, 1 /* lo: test runs */));
 	ASSERT_OK(xpp_reader__drain(rd));
 	nrecs = 0;
 }
@@ -313,6 +314,64 @@ static void test_ipv4_udp(void)
 	ASSERT_PASSED();
 	expect_counters(&(struct xpp_counters){
 		.packets = 1, .bytes = 60, .ipv4 = 1, .udp = 1, .records = 1 });
+}
+
+/* Counters live in per-interface slots that the program finds through a
+ * per-CPU cache: every change of the mapping must reach the next frame. */
+static void test_counter_slots(void)
+{
+	struct xpp_counters c, over;
+	unsigned int i;
+	struct pkt p;
+	int err = 0;
+
+	reset();
+	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	run_pass(&p);
+	get_counters(&c);
+	ASSERT_EQ(c.packets, 1);
+	/* Unregistered: the next frame counts in the overflow slot. */
+	ASSERT_OK(xpp_datapath__counters_delete(dp, 1));
+	ASSERT_EQ(xpp_datapath__counters(dp, 1, &c), -ENOENT);
+	run_pass(&p);
+	ASSERT_OK(xpp_datapath__counters_overflow(dp, &over));
+	ASSERT_EQ(over.packets, 1);
+	/* Registered again: a fresh, zeroed slot from the next frame on. */
+	ASSERT_OK(xpp_datapath__counters_init(dp, 1));
+	run_pass(&p);
+	run_pass(&p);
+	get_counters(&c);
+	ASSERT_EQ(c.packets, 2);
+	ASSERT_EQ(c.records, 2);
+	ASSERT_OK(xpp_datapath__counters_overflow(dp, &over));
+	ASSERT_EQ(over.packets, 1);
+	/* Registering twice keeps the counters. */
+	ASSERT_OK(xpp_datapath__counters_init(dp, 1));
+	get_counters(&c);
+	ASSERT_EQ(c.packets, 2);
+	/* Another interface gets a slot of its own. */
+	ASSERT_OK(xpp_datapath__counters_init(dp, 77));
+	run_pass(&p);
+	get_counters(&c);
+	ASSERT_EQ(c.packets, 3);
+	ASSERT_OK(xpp_datapath__counters(dp, 77, &c));
+	ASSERT_EQ(c.packets, 0);
+	/* All slots taken: -ENOSPC, and the frames go to the overflow. */
+	for (i = 0; i < XPP_MAX_IFACES; i++) {
+		err = xpp_datapath__counters_init(dp, 1000 + i);
+		if (err)
+			break;
+	}
+	ASSERT_EQ(err, -ENOSPC);
+	ASSERT_EQ(i, XPP_MAX_IFACES - 2); /* lo and 77 hold two */
+	ASSERT_OK(xpp_datapath__counters_delete(dp, 1));
+	ASSERT_EQ(xpp_datapath__counters_init(dp, 5000), 0); /* lo's slot */
+	run_pass(&p);
+	ASSERT_OK(xpp_datapath__counters_overflow(dp, &over));
+	ASSERT_EQ(over.packets, 2);
+	ASSERT_OK(xpp_datapath__counters(dp, 5000, &c));
+	ASSERT_EQ(c.packets, 0);
+	reset();
 }
 
 static void test_ipv4_tcp(void)
@@ -1324,6 +1383,7 @@ static void test_ring_full_counted(void)
 
 	small = xpp_datapath__open(&o);
 	ASSERT_TRUE(small);
+	ASSERT_OK(xpp_datapath__counters_init(small, 1));
 	srd = xpp_reader__new(small, on_record, NULL);
 	if (!srd) {
 		xpp_datapath__destroy(small);
@@ -1566,6 +1626,7 @@ static void ifindex_queue_body(const char *ns, int *ret_nsfd)
 	ASSERT_OK(setns(nsfd, CLONE_NEWNET) ? -errno : 0);
 	ifindex = if_nametoindex("xppt0");
 	ASSERT_TRUE(ifindex > 0);
+	ASSERT_OK(xpp_datapath__counters_init(dp, ifindex));
 	/* Native XDP on veth registers the rx queues test runs need. The
 	 * peer stays down, so no other frame reaches xppt0. */
 	err = bpf_xdp_attach(ifindex, xpp_datapath__prog_fd(dp),
@@ -1619,6 +1680,7 @@ static void test_ifindex_and_rx_queue(void)
 
 static const struct tap_case cases[] = {
 	TAP_CASE(test_ipv4_udp),
+	TAP_CASE(test_counter_slots),
 	TAP_CASE(test_ipv4_tcp),
 	TAP_CASE(test_ipv4_icmp),
 	TAP_CASE(test_ipv6_udp),

@@ -222,6 +222,12 @@ test_config_set_sample() {
 	rc=$?
 	expect_eq exit "$rc" 1
 	case $out in *"sample '0'"*bad_config*) ;; *) fail "said: $out" ;; esac
+	ctl config set wakeup_bytes=16k >/dev/null || fail "config set wakeup_bytes"
+	[ "$(ctl config get wakeup_bytes)" = "16K" ] ||
+		fail "wakeup_bytes reads back as $(ctl config get wakeup_bytes)"
+	out=$(ctl config set wakeup_bytes=2G 2>&1) && fail "wakeup_bytes=2G taken"
+	case $out in *"wakeup_bytes '2G'"*) ;; *) fail "no clear error: $out" ;; esac
+	ctl config set wakeup_bytes=0 >/dev/null
 	out=$(ctl config set pin_root=/tmp 2>&1)
 	case $out in *"cannot change at run time"*) ;; *) fail "said: $out" ;; esac
 	expect_eq unchanged "$(ctl config get sample)" 1

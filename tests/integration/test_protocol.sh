@@ -199,8 +199,8 @@ test_foreign_schema_refused() {
 	for m in $(ls "$pr"); do
 		[ -d "$pr/$m" ] && continue # links/, rings/
 		if [ "$m" = xpp_counters ]; then
-			bpftool map create "$root/$m" type percpu_hash key 4 \
-				value 16 entries 1024 name xpp_counters
+			bpftool map create "$root/$m" type percpu_array key 4 \
+				value 16 entries 1025 name xpp_counters
 		else
 			bpftool map pin pinned "$pr/$m" "$root/$m"
 		fi
