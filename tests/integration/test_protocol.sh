@@ -138,6 +138,37 @@ test_non_root_refused_state_changes() {
 	chmod o-x "$T"
 }
 
+# The pins hold the records and the counters: root only, at every level.
+test_non_root_cannot_reach_pins() {
+	local nobody=nobody f mode out
+	id "$nobody" >/dev/null 2>&1 || { diag "no user nobody"; return; }
+	ctl attach xa1 --mode native >/dev/null || { fail "attach"; return; }
+	# (bpffs roots carry the sticky bit: 1700.)
+	expect_eq bpffs_mode "$(stat -c %a "$T/bpf")" 1700
+	for f in "$PINS" "$PINS"/* "$PINS"/links/* "$PINS"/rings/*; do
+		mode=$(stat -c %a "$f")
+		if [ -d "$f" ]; then
+			[ "$mode" = 700 ] || fail "directory $f has mode $mode"
+		else
+			[ "$mode" = 600 ] || fail "pin $f has mode $mode"
+		fi
+		[ "$(stat -c %u "$f")" = 0 ] || fail "$f is not root's"
+	done
+	# Even with every directory on the way opened, the pins stay shut.
+	chmod o+x "$T" "$T/bpf" "$PINS" "$PINS/rings"
+	for f in xpp_config xpp_counters rings/ring0; do
+		out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
+			bpftool map dump pinned "$PINS/$f" 2>&1) &&
+			fail "nobody dumped $f: $out"
+		case $out in *"ermission denied"* | *"ot permitted"*) ;;
+		*) fail "nobody on $f: $out" ;; esac
+	done
+	out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
+		cat "$PINS/xpp_counters" 2>&1) && fail "nobody read xpp_counters"
+	chmod o-x "$T" "$T/bpf" "$PINS" "$PINS/rings"
+	ctl detach xa1 >/dev/null || fail "detach"
+}
+
 test_xdpctl_exit_codes() {
 	local rc
 	"$XDPCTL" --socket "$SOCK" frobnicate >/dev/null 2>&1
@@ -339,6 +370,7 @@ run_case test_invalid_utf8_and_deep_nesting
 run_case test_client_limit
 run_case test_half_open_and_silent_peers
 run_case test_non_root_refused_state_changes
+run_case test_non_root_cannot_reach_pins
 run_case test_xdpctl_exit_codes
 run_case test_config_file_errors
 run_case test_foreign_schema_refused
