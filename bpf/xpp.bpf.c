@@ -47,28 +47,42 @@
  * offset + length must stay under its 64 KiB packet range limit. */
 #define XPP_MAX_OFF 0x7fff
 
-/* Default ring size per CPU; the loader sets the real one before load. */
-#define XPP_RING_BYTES_DEFAULT (256 * 1024)
-/* Bytes a record takes in a ring: the 8-byte ringbuf header, rounded up
- * to 8. */
-#define XPP_RING_ENTRY_BYTES ((XPP_RECORD_SIZE + 8 + 7) & ~7)
-
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #ifndef XPP_PARSE_ONLY
-struct xpp_ring {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, XPP_RING_BYTES_DEFAULT);
-};
+/* Records per CPU ring; the loader sets it (and the map sizes below). */
+const volatile __u32 ring_slots = 1;
 
-/* One ring per possible CPU, indexed by bpf_get_smp_processor_id(). Each
- * ring has a single producer, so no two CPUs contend on a ring's lock. */
+/*
+ * One ring per possible CPU (struct xpp_ring_pos in xpp/maps.h): CPU c's
+ * records are entries c * ring_slots ... of xpp_ring_data. Plain memory
+ * with a single producer and a single consumer: no lock, no helper call,
+ * no per-record header (a BPF ring buffer's reserve and submit cost as
+ * much as parsing the frame; see docs/benchmarks.md). Both arrays are
+ * BPF_F_MMAPABLE: the reader maps them.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* set to CPUs * ring_slots */
+	__type(key, __u32);
+	__type(value, struct xpp_record);
+} xpp_ring_data SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* set to the number of possible CPUs */
 	__type(key, __u32);
-	__array(values, struct xpp_ring);
-} xpp_rings SEC(".maps");
+	__type(value, struct xpp_ring_pos);
+} xpp_ring_pos SEC(".maps");
+
+/* Wakeups only: a token here wakes the reader's epoll (the rings above
+ * have no wait queue). Written once per crossing of the wakeup mark. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} xpp_wake SEC(".maps");
 
 /* ifindex -> counters slot; user space writes it, the program reads. */
 struct {
@@ -613,44 +627,69 @@ static __always_inline int selected(const struct xpp_config *cfg,
 	return 1;
 }
 
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+/* Stores v to *p after every store before it (store-release). On x86 the
+ * hardware keeps stores in order: a compiler barrier is enough. */
+static __always_inline void publish(__u64 *p, __u64 v)
+{
+#if defined(__TARGET_ARCH_x86)
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)p = v;
+#else
+	/* A fully ordered atomic exchange (BPF ISA v3: -mcpu=v3): the JITs
+	 * emit the barriers for it. */
+	__sync_lock_test_and_set(p, v);
+#endif
+}
+
 /* Returns 1 when the record was written, 0 when the ring had no room. */
 static __always_inline int emit(const struct xpp_config *cfg,
 				struct xpp_cpu_state *st,
 				struct xpp_record *r, __u32 cpu)
 {
+	struct xpp_ring_pos *pos;
 	struct xpp_record *slot;
-	void *ring;
-	__u64 *dst, *src;
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 *dst, *src, prod, fill;
+	__u32 idx, next;
 	int i;
 
 	r->seq = st->seq++;
 	r->ring = cpu;
-	ring = bpf_map_lookup_elem(&xpp_rings, &cpu);
-	if (!ring)
+	pos = bpf_map_lookup_elem(&xpp_ring_pos, &cpu);
+	/* One producer per ring: a run of the program that interrupts
+	 * another on this CPU (a test run under softirq) loses its record. */
+	if (!pos || st->busy)
 		return 0;
-	slot = bpf_ringbuf_reserve(ring, sizeof(*slot), 0);
+	prod = pos->prod;
+	fill = prod - READ_ONCE(pos->cons);
+	if (fill >= ring_slots)
+		return 0;
+	idx = pos->widx;
+	if (idx >= ring_slots)
+		return 0; /* cannot happen: kept below ring_slots */
+	next = idx + 1;
+	idx += cpu * ring_slots;
+	slot = bpf_map_lookup_elem(&xpp_ring_data, &idx);
 	if (!slot)
 		return 0;
+	st->busy = 1;
 	/* Typed 8-byte stores: a byte-wise copy costs twice as much. */
 	dst = (__u64 *)slot;
 	src = (__u64 *)r;
 #pragma unroll
 	for (i = 0; i < XPP_RECORD_SIZE / 8; i++)
 		dst[i] = src[i];
-	/* Readers drain on a timer; wake them once when the ring fills past
-	 * the mark. Every 64th record looks: the fill grows by 64 entries
-	 * between looks, so exactly one look lands in the window above the
-	 * mark (waking on every look past it would wake a busy reader over
-	 * and over). */
-	if (cfg->wakeup_bytes && !(r->seq & 63)) {
-		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-
-		if (avail >= cfg->wakeup_bytes &&
-		    avail < cfg->wakeup_bytes + 64 * XPP_RING_ENTRY_BYTES)
-			flags = BPF_RB_FORCE_WAKEUP;
-	}
-	bpf_ringbuf_submit(slot, flags);
+	pos->widx = next < ring_slots ? next : 0;
+	publish(&pos->prod, prod + 1);
+	st->busy = 0;
+	/* The reader drains on a timer; wake it once when the fill crosses
+	 * the mark (it grows by one per record, so it meets the mark
+	 * exactly; waking it on every record past the mark would queue an
+	 * interrupt per record while a busy reader catches up). */
+	if (cfg->wakeup_records && fill + 1 == cfg->wakeup_records)
+		bpf_ringbuf_output(&xpp_wake, &cpu, sizeof(cpu),
+				   BPF_RB_FORCE_WAKEUP);
 	return 1;
 }
 

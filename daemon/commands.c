@@ -100,9 +100,10 @@ static json_object *daemon_json(struct daemon *d)
 	add_u64(o, "records_pending", written - consumed);
 	/* Ring entries of another size than a record: none, unless
 	 * something other than our program writes to the rings. */
-	add_u64(o, "ring_bad_entries", xpp_reader__bad_size(d->rd));
 	add_u64(o, "rings", xpp_datapath__ring_count(d->dp));
 	add_u64(o, "ring_bytes", xpp_datapath__ring_bytes(d->dp));
+	add_u64(o, "ring_records", xpp_datapath__ring_slots(d->dp));
+	add_u64(o, "ring_wakeups", xpp_reader__wakeups(d->rd));
 	add_u64(lat, "count", d->lat.count);
 	add_u64(lat, "p50", latency_quantile(&d->lat, 0.5));
 	add_u64(lat, "p99", latency_quantile(&d->lat, 0.99));

@@ -29,8 +29,8 @@ void ring_totals(const struct daemon *d, uint64_t *ret_written,
 	*ret_written = *ret_consumed = 0;
 	for (i = 0; i < n; i++) {
 		xpp_datapath__ring_positions(d->dp, i, &c, &p);
-		*ret_written += p / XPP_RING_RECORD_BYTES;
-		*ret_consumed += c / XPP_RING_RECORD_BYTES;
+		*ret_written += p;
+		*ret_consumed += c;
 	}
 }
 
@@ -78,15 +78,17 @@ static void ring_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 void drain_apply_conf(struct daemon *d)
 {
-	unsigned int ring = xpp_datapath__ring_bytes(d->dp);
+	unsigned int slots = xpp_datapath__ring_slots(d->dp);
 	struct xpp_config cfg = d->conf.dp;
+	uint64_t recs;
 	int err;
 
 	if (d->conf.wakeup_bytes)
-		cfg.wakeup_bytes = d->conf.wakeup_bytes < ring ?
-					   d->conf.wakeup_bytes : ring;
+		recs = (d->conf.wakeup_bytes + sizeof(struct xpp_record) - 1) /
+		       sizeof(struct xpp_record);
 	else
-		cfg.wakeup_bytes = (uint64_t)ring * d->conf.wakeup_percent / 100;
+		recs = (uint64_t)slots * d->conf.wakeup_percent / 100;
+	cfg.wakeup_records = recs < slots ? recs : slots;
 	err = xpp_datapath__config_set(d->dp, &cfg);
 	if (err)
 		pr_err("cannot write the datapath configuration: %s",

@@ -17,17 +17,14 @@
 #include "util.h"
 #include "xpp.skel.h"
 
-struct ring_pos {
-	const unsigned long *cons; /* mmap'ed consumer page */
-	const unsigned long *prod; /* mmap'ed producer page */
-};
-
 struct xpp_datapath {
 	struct xpp_bpf *skel;
 	unsigned int nr_rings;
 	unsigned int ring_bytes;
-	int *ring_fds;
-	struct ring_pos *pos;
+	unsigned int ring_slots;	  /* records per ring */
+	const struct xpp_record *data; /* mapped xpp_ring_data, read-only */
+	struct xpp_ring_pos *pos;	  /* mapped xpp_ring_pos */
+	size_t data_len, pos_len;
 	int ncpus; /* possible CPUs: per-CPU map values come in this many */
 	bool adopted;
 	char *pin_root;
@@ -55,75 +52,55 @@ static int dp_err(struct xpp_datapath *dp, int err, const char *fmt, ...)
 	return err < 0 ? err : -err;
 }
 
-static int rings_alloc(struct xpp_datapath *dp)
+/* Sizes the ring maps for dp->ring_bytes before the load (or before
+ * pinned maps are checked against them). */
+static int rings_size(struct xpp_datapath *dp)
 {
-	unsigned int i;
+	unsigned long long entries;
+	int err;
 
-	dp->ring_fds = calloc(dp->nr_rings, sizeof(*dp->ring_fds));
-	dp->pos = calloc(dp->nr_rings, sizeof(*dp->pos));
-	if (!dp->ring_fds || !dp->pos)
-		return -ENOMEM;
-	for (i = 0; i < dp->nr_rings; i++)
-		dp->ring_fds[i] = -1;
-	return 0;
+	dp->ring_slots = dp->ring_bytes / sizeof(struct xpp_record);
+	entries = (unsigned long long)dp->ring_slots * dp->nr_rings;
+	if (entries * sizeof(struct xpp_record) > (3ULL << 30))
+		return dp_err(dp, -E2BIG,
+			      "%u rings of %u bytes exceed 3 GiB: choose a "
+			      "smaller ring_size", dp->nr_rings, dp->ring_bytes);
+	dp->skel->rodata->ring_slots = dp->ring_slots;
+	err = bpf_map__set_max_entries(dp->skel->maps.xpp_ring_data, entries);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.xpp_ring_pos,
+					       dp->nr_rings);
+	return err;
 }
 
-/* One ring per CPU. Created before the program is loaded: the first one
- * also serves as the outer map's inner-map template (libbpf 1.1 cannot
- * resize the template it would build from BTF). */
-static int rings_create(struct xpp_datapath *dp)
+static size_t page_up(size_t n)
 {
-	unsigned int i;
+	size_t page = sysconf(_SC_PAGESIZE);
 
-	for (i = 0; i < dp->nr_rings; i++) {
-		char name[32]; /* libbpf cuts it to BPF_OBJ_NAME_LEN */
-		int fd;
-
-		snprintf(name, sizeof(name), "xpp_ring%u", i);
-		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0,
-				    dp->ring_bytes, NULL);
-		if (fd < 0)
-			return dp_err(dp, -errno, "creating ring %u (%u bytes): %s",
-				      i, dp->ring_bytes, strerror(errno));
-		dp->ring_fds[i] = fd;
-	}
-	return 0;
+	return (n + page - 1) / page * page;
 }
 
-static int rings_insert(struct xpp_datapath *dp)
+/* Maps the records (read-only) and the positions (the reader writes
+ * cons) of every ring. */
+static int rings_map(struct xpp_datapath *dp)
 {
-	int outer = bpf_map__fd(dp->skel->maps.xpp_rings);
-	unsigned int i;
+	void *p;
 
-	for (i = 0; i < dp->nr_rings; i++)
-		if (bpf_map_update_elem(outer, &i, &dp->ring_fds[i], BPF_ANY) < 0)
-			return dp_err(dp, -errno, "inserting ring %u: %s", i,
-				      strerror(errno));
-	return 0;
-}
-
-/* Maps the consumer and producer position pages of every ring, read-only:
- * they give records written and consumed, exactly and across restarts. */
-static int rings_map_positions(struct xpp_datapath *dp)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned int i;
-
-	for (i = 0; i < dp->nr_rings; i++) {
-		void *c, *p;
-
-		c = mmap(NULL, page, PROT_READ, MAP_SHARED, dp->ring_fds[i], 0);
-		if (c == MAP_FAILED)
-			return dp_err(dp, -errno, "mapping ring %u: %s", i,
-				      strerror(errno));
-		dp->pos[i].cons = c;
-		p = mmap(NULL, page, PROT_READ, MAP_SHARED, dp->ring_fds[i],
-			 page);
-		if (p == MAP_FAILED)
-			return dp_err(dp, -errno, "mapping ring %u: %s", i,
-				      strerror(errno));
-		dp->pos[i].prod = p;
-	}
+	dp->data_len = page_up((size_t)dp->ring_slots * dp->nr_rings *
+			       sizeof(struct xpp_record));
+	p = mmap(NULL, dp->data_len, PROT_READ, MAP_SHARED,
+		 bpf_map__fd(dp->skel->maps.xpp_ring_data), 0);
+	if (p == MAP_FAILED)
+		return dp_err(dp, -errno, "mapping the rings: %s",
+			      strerror(errno));
+	dp->data = p;
+	dp->pos_len = page_up((size_t)dp->nr_rings * sizeof(*dp->pos));
+	p = mmap(NULL, dp->pos_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(dp->skel->maps.xpp_ring_pos), 0);
+	if (p == MAP_FAILED)
+		return dp_err(dp, -errno, "mapping the ring positions: %s",
+			      strerror(errno));
+	dp->pos = p;
 	return 0;
 }
 
@@ -205,78 +182,6 @@ static int meta_check(struct xpp_datapath *dp, const char *path)
 	return 0;
 }
 
-static int ring_pin_path(const struct xpp_datapath *dp, unsigned int i,
-			 char *buf, size_t sz)
-{
-	if ((size_t)snprintf(buf, sz, "%s/rings/ring%u", dp->pin_root, i) >= sz)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/*
- * Ring fds from their pins (PIN_ROOT/rings/ringN), checked against the
- * pinned outer map. Opening a map by id would need CAP_SYS_ADMIN, which
- * the daemon does not keep.
- */
-static int rings_from_pin(struct xpp_datapath *dp, const char *path)
-{
-	_cleanup_close_ int outer = -1;
-	char rpath[PATH_MAX];
-	unsigned int i;
-
-	outer = bpf_obj_get(path);
-	if (outer < 0)
-		return dp_err(dp, -errno, "cannot open %s: %s", path,
-			      strerror(errno));
-	for (i = 0; i < dp->nr_rings; i++) {
-		struct bpf_map_info info = {};
-		__u32 id, len = sizeof(info);
-		int fd;
-
-		if (bpf_map_lookup_elem(outer, &i, &id) < 0)
-			return dp_err(dp, -errno,
-				      "ring %u missing from %s: %s", i, path,
-				      strerror(errno));
-		ring_pin_path(dp, i, rpath, sizeof(rpath));
-		fd = bpf_obj_get(rpath);
-		if (fd < 0)
-			return dp_err(dp, -errno,
-				      "cannot open ring pin %s: %s; detach "
-				      "everything and remove %s",
-				      rpath, strerror(errno), dp->pin_root);
-		dp->ring_fds[i] = fd;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
-		    info.type != BPF_MAP_TYPE_RINGBUF ||
-		    info.max_entries != dp->ring_bytes || info.id != id)
-			return dp_err(dp, -EPROTO,
-				      "%s is not ring %u of %s (a %u-byte ring "
-				      "buffer): detach everything and remove %s",
-				      rpath, i, path, dp->ring_bytes,
-				      dp->pin_root);
-	}
-	return 0;
-}
-
-static int rings_pin(struct xpp_datapath *dp)
-{
-	char path[PATH_MAX];
-	unsigned int i;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/rings", dp->pin_root) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return dp_err(dp, -errno, "cannot create %s: %s", path,
-			      strerror(errno));
-	for (i = 0; i < dp->nr_rings; i++) {
-		ring_pin_path(dp, i, path, sizeof(path));
-		if (bpf_obj_pin(dp->ring_fds[i], path) < 0)
-			return dp_err(dp, -errno, "cannot pin ring %u at %s: %s",
-				      i, path, strerror(errno));
-	}
-	return 0;
-}
-
 /*
  * Points every map at its pin under pin_root. When xpp_meta is pinned the
  * maps are adopted (after checking each one); when nothing is pinned they
@@ -318,13 +223,14 @@ static int pins_prepare(struct xpp_datapath *dp)
 	err = meta_check(dp, path);
 	if (err)
 		return err;
+	err = rings_size(dp); /* to the size the pins were made with */
+	if (err)
+		return err;
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		unsigned int want = bpf_map__max_entries(map);
 
 		if (strchr(bpf_map__name(map), '.'))
 			continue;
-		if (map == dp->skel->maps.xpp_rings)
-			want = dp->nr_rings;
 		err = pin_check(dp, map, bpf_map__pin_path(map), want);
 		if (err)
 			return err;
@@ -390,9 +296,6 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 		goto fail;
 	}
 	dp->nr_rings = dp->ncpus;
-	err = rings_alloc(dp);
-	if (err)
-		goto fail;
 
 	dp->skel = xpp_bpf__open();
 	if (!dp->skel) {
@@ -400,26 +303,9 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 			     strerror(errno));
 		goto fail;
 	}
-	err = bpf_map__set_max_entries(dp->skel->maps.xpp_rings, dp->nr_rings);
-	if (err)
-		goto fail;
-	if (dp->pin_root) {
+	err = rings_size(dp);
+	if (!err && dp->pin_root)
 		err = pins_prepare(dp);
-		if (err)
-			goto fail;
-	}
-	if (dp->adopted) {
-		char path[PATH_MAX];
-
-		path_join(path, sizeof(path), dp->pin_root, "xpp_rings");
-		err = rings_from_pin(dp, path);
-	} else {
-		err = rings_create(dp);
-	}
-	if (err)
-		goto fail;
-	err = bpf_map__set_inner_map_fd(dp->skel->maps.xpp_rings,
-					dp->ring_fds[0]);
 	if (err)
 		goto fail;
 	err = xpp_bpf__load(dp->skel);
@@ -431,15 +317,11 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 			     strerror(-err));
 		goto fail;
 	}
-	err = rings_map_positions(dp);
+	err = rings_map(dp);
 	if (err)
 		goto fail;
 	if (!dp->adopted) {
-		err = rings_insert(dp);
-		if (!err && dp->pin_root)
-			err = rings_pin(dp);
-		if (!err)
-			err = meta_write(dp);
+		err = meta_write(dp);
 		if (err)
 			goto fail;
 		xpp_config_init(&cfg);
@@ -456,22 +338,12 @@ fail:
 
 void xpp_datapath__destroy(struct xpp_datapath *dp)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned int i;
-
 	if (!dp)
 		return;
-	for (i = 0; dp->pos && i < dp->nr_rings; i++) {
-		if (dp->pos[i].cons)
-			munmap((void *)dp->pos[i].cons, page);
-		if (dp->pos[i].prod)
-			munmap((void *)dp->pos[i].prod, page);
-	}
-	for (i = 0; dp->ring_fds && i < dp->nr_rings; i++)
-		if (dp->ring_fds[i] >= 0)
-			close(dp->ring_fds[i]);
-	free(dp->pos);
-	free(dp->ring_fds);
+	if (dp->data)
+		munmap((void *)dp->data, dp->data_len);
+	if (dp->pos)
+		munmap(dp->pos, dp->pos_len);
 	xpp_bpf__destroy(dp->skel);
 	free(dp->pin_root);
 	free(dp);
@@ -492,8 +364,13 @@ void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
 				  unsigned long long *ret_consumed,
 				  unsigned long long *ret_produced)
 {
-	*ret_consumed = __atomic_load_n(dp->pos[ring].cons, __ATOMIC_ACQUIRE);
-	*ret_produced = __atomic_load_n(dp->pos[ring].prod, __ATOMIC_ACQUIRE);
+	*ret_consumed = __atomic_load_n(&dp->pos[ring].cons, __ATOMIC_ACQUIRE);
+	*ret_produced = __atomic_load_n(&dp->pos[ring].prod, __ATOMIC_ACQUIRE);
+}
+
+unsigned int xpp_datapath__ring_slots(const struct xpp_datapath *dp)
+{
+	return dp->ring_slots;
 }
 
 int xpp_datapath__prog_fd(const struct xpp_datapath *dp)
@@ -504,11 +381,6 @@ int xpp_datapath__prog_fd(const struct xpp_datapath *dp)
 unsigned int xpp_datapath__ring_count(const struct xpp_datapath *dp)
 {
 	return dp->nr_rings;
-}
-
-int xpp_datapath__ring_fd(const struct xpp_datapath *dp, unsigned int ring)
-{
-	return ring < dp->nr_rings ? dp->ring_fds[ring] : -EINVAL;
 }
 
 int xpp_datapath__config_get(const struct xpp_datapath *dp,
@@ -746,48 +618,36 @@ bool xpp_config_has_port(const struct xpp_config *cfg, unsigned int port)
 }
 
 struct xpp_reader {
-	struct ring_buffer *rb;
+	const struct xpp_datapath *dp;
+	struct ring_buffer *wake;
 	xpp_record_fn fn;
 	void *ctx;
-	unsigned long long bad_size;
+	unsigned long long wakeups;
 };
 
-static int reader_sample(void *ctx, void *data, size_t size)
+static int wake_token(void *ctx, void *data, size_t size)
 {
 	struct xpp_reader *rd = ctx;
 
-	if (size != sizeof(struct xpp_record)) {
-		rd->bad_size++;
-		return 0;
-	}
-	return rd->fn(rd->ctx, data);
+	rd->wakeups++; /* only a wakeup: the records are in the rings */
+	return 0;
 }
 
 struct xpp_reader *xpp_reader__new(const struct xpp_datapath *dp,
 				   xpp_record_fn fn, void *ctx)
 {
 	struct xpp_reader *rd;
-	unsigned int i;
-	int err = 0;
 
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return NULL;
+	rd->dp = dp;
 	rd->fn = fn;
 	rd->ctx = ctx;
-	for (i = 0; i < dp->nr_rings && !err; i++) {
-		if (!rd->rb) {
-			rd->rb = ring_buffer__new(dp->ring_fds[i],
-						  reader_sample, rd, NULL);
-			err = rd->rb ? 0 : -errno;
-		} else {
-			err = ring_buffer__add(rd->rb, dp->ring_fds[i],
-					       reader_sample, rd);
-		}
-	}
-	if (err) {
-		xpp_reader__free(rd);
-		errno = -err;
+	rd->wake = ring_buffer__new(bpf_map__fd(dp->skel->maps.xpp_wake),
+				    wake_token, rd, NULL);
+	if (!rd->wake) {
+		free(rd);
 		return NULL;
 	}
 	return rd;
@@ -797,21 +657,65 @@ void xpp_reader__free(struct xpp_reader *rd)
 {
 	if (!rd)
 		return;
-	ring_buffer__free(rd->rb);
+	ring_buffer__free(rd->wake);
 	free(rd);
+}
+
+/* Records handed back to the producer at least this often during a long
+ * drain, so that a full ring gets room before the drain ends. */
+#define RELEASE_EVERY 4096
+
+/* Records read from one ring, or the callback's negative error. */
+static int ring_drain(struct xpp_reader *rd, unsigned int ring, bool *stop)
+{
+	const struct xpp_datapath *dp = rd->dp;
+	struct xpp_ring_pos *pos = &dp->pos[ring];
+	const struct xpp_record *base = dp->data +
+					(size_t)ring * dp->ring_slots;
+	__u64 prod, cons = pos->cons; /* only this reader writes it */
+	unsigned int idx;
+	int n = 0, ret = 0;
+
+	prod = __atomic_load_n(&pos->prod, __ATOMIC_ACQUIRE);
+	if (prod - cons > dp->ring_slots)
+		cons = prod - dp->ring_slots; /* cannot happen */
+	idx = cons % dp->ring_slots;
+	while (cons != prod && !ret) {
+		ret = rd->fn(rd->ctx, &base[idx]);
+		cons++;
+		n++;
+		if (++idx == dp->ring_slots)
+			idx = 0;
+		if (!(n % RELEASE_EVERY))
+			__atomic_store_n(&pos->cons, cons, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&pos->cons, cons, __ATOMIC_RELEASE);
+	*stop = ret != 0;
+	return ret < 0 ? ret : n;
 }
 
 int xpp_reader__drain(struct xpp_reader *rd)
 {
-	return ring_buffer__consume(rd->rb);
+	unsigned int i;
+	bool stop = false;
+	int n, total = 0;
+
+	ring_buffer__consume(rd->wake);
+	for (i = 0; i < rd->dp->nr_rings && !stop; i++) {
+		n = ring_drain(rd, i, &stop);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
 }
 
 int xpp_reader__epoll_fd(const struct xpp_reader *rd)
 {
-	return ring_buffer__epoll_fd(rd->rb);
+	return ring_buffer__epoll_fd(rd->wake);
 }
 
-unsigned long long xpp_reader__bad_size(const struct xpp_reader *rd)
+unsigned long long xpp_reader__wakeups(const struct xpp_reader *rd)
 {
-	return rd->bad_size;
+	return rd->wakeups;
 }

@@ -33,23 +33,25 @@ struct xpp_datapath_opts {
 
 struct xpp_datapath;
 
-/* Opens and loads the embedded program, creates one ring per possible CPU.
+/* Opens and loads the embedded program, creates one ring per possible CPU
+ * (ring_bytes / 72 records each).
  * Returns NULL with errno set. */
 struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts);
 void xpp_datapath__destroy(struct xpp_datapath *dp);
 /* The maps came from pins left by an earlier run. */
 bool xpp_datapath__adopted(const struct xpp_datapath *dp);
 unsigned int xpp_datapath__ring_bytes(const struct xpp_datapath *dp);
-/* Byte positions of a ring's consumer and producer, as the kernel keeps
- * them: they only grow, and survive restarts with the pinned rings. */
+/* Records consumed from and written to a ring since it was made: they
+ * only grow, and survive restarts with the pinned rings. */
 void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
 				  unsigned int ring,
 				  unsigned long long *ret_consumed,
 				  unsigned long long *ret_produced);
+/* Records a ring holds: ring_bytes / sizeof(struct xpp_record). */
+unsigned int xpp_datapath__ring_slots(const struct xpp_datapath *dp);
 
 int xpp_datapath__prog_fd(const struct xpp_datapath *dp);
 unsigned int xpp_datapath__ring_count(const struct xpp_datapath *dp);
-int xpp_datapath__ring_fd(const struct xpp_datapath *dp, unsigned int ring);
 
 int xpp_datapath__config_get(const struct xpp_datapath *dp,
 			     struct xpp_config *ret);
@@ -81,10 +83,6 @@ void xpp_config_set_port(struct xpp_config *cfg, unsigned int port);
 bool xpp_config_has_proto(const struct xpp_config *cfg, unsigned int proto);
 bool xpp_config_has_port(const struct xpp_config *cfg, unsigned int port);
 
-/* Bytes a record takes in a ring: the record and the ring's 8-byte
- * header, rounded up to 8. Positions / this = records. */
-#define XPP_RING_RECORD_BYTES (((sizeof(struct xpp_record) + 8) + 7) & ~7UL)
-
 /* Record reader: drains every ring, calling fn once per record in ring
  * order. fn returns 0 to go on, non-zero to stop the drain early. */
 typedef int (*xpp_record_fn)(void *ctx, const struct xpp_record *r);
@@ -94,11 +92,13 @@ struct xpp_reader;
 struct xpp_reader *xpp_reader__new(const struct xpp_datapath *dp,
 				   xpp_record_fn fn, void *ctx);
 void xpp_reader__free(struct xpp_reader *rd);
-/* Consumes what is in the rings now; returns records read or -errno. */
+/* Consumes what is in the rings now (the one reader of the rings);
+ * returns records read, or the callback's negative error. */
 int xpp_reader__drain(struct xpp_reader *rd);
-/* Readable when a ring was woken up (see xpp_config.wakeup_bytes). */
+/* Readable when a ring crossed its wakeup mark (see
+ * xpp_config.wakeup_records). */
 int xpp_reader__epoll_fd(const struct xpp_reader *rd);
-/* Entries of an unexpected size seen (a foreign writer): never records. */
-unsigned long long xpp_reader__bad_size(const struct xpp_reader *rd);
+/* Wakeups the program sent (one per crossing of the mark), as drained. */
+unsigned long long xpp_reader__wakeups(const struct xpp_reader *rd);
 
 #endif /* XPP_DATAPATH_H */

@@ -13,7 +13,7 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 3
+#define XPP_SCHEMA_VERSION 4
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
@@ -92,9 +92,9 @@ enum {
 struct xpp_config {
 	__u32 flags;
 	__u32 sample_n;
-	/* Force a ring wakeup once this many bytes wait (0: never; the
-	 * reader polls on its own timer). */
-	__u32 wakeup_bytes;
+	/* Wake the reader when this many records wait in a ring (0: never;
+	 * the reader drains on its own timer). */
+	__u32 wakeup_records;
 	/* Bumped by user space whenever xpp_ifslots changes, so that the
 	 * program drops its cached slots. */
 	__u32 slot_gen;
@@ -110,9 +110,28 @@ struct xpp_meta {
 	__u32 schema;	      /* XPP_SCHEMA_VERSION */
 	__u32 record_version; /* XPP_RECORD_VERSION */
 	__u32 record_size;    /* sizeof(struct xpp_record) */
-	__u32 ring_bytes;     /* size of each per-CPU ring */
+	__u32 ring_bytes;     /* ring_size the rings were made with */
 	__u32 nr_rings;
 	__u32 reserved[3];
+};
+
+/*
+ * Positions of one CPU's ring (xpp_ring_pos, a BPF_F_MMAPABLE array with
+ * one entry per ring, mapped by the reader). The ring itself is the
+ * CPU's run of ring_slots records in xpp_ring_data (BPF_F_MMAPABLE too).
+ * One producer (the program on that CPU) and one consumer (the reader):
+ * prod and cons count records since the ring was made and only grow;
+ * the ring holds prod - cons records, from slot cons % ring_slots on.
+ * The producer publishes prod after writing the record (store-release
+ * order); the consumer publishes cons after reading its records.
+ */
+struct xpp_ring_pos {
+	__u64 prod;	/* written by the program */
+	__u32 widx;	/* prod % ring_slots, kept by the program */
+	__u32 reserved;
+	__u64 pad1[6];	/* prod and cons on cache lines of their own */
+	__u64 cons;	/* written by the reader */
+	__u64 pad2[7];
 };
 
 /* Per-CPU state of the program (BPF_MAP_TYPE_PERCPU_ARRAY, one entry). */
@@ -122,7 +141,7 @@ struct xpp_cpu_state {
 	__u32 slot_ifindex; /* the interface whose slot is cached ... */
 	__u32 slot;	    /* ... its counters slot ... */
 	__u32 slot_gen;	    /* ... as of this xpp_config.slot_gen */
-	__u32 reserved;
+	__u32 busy;	    /* writing to this CPU's ring (nesting guard) */
 };
 
 #endif /* XPP_MAPS_H */

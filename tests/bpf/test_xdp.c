@@ -1394,7 +1394,7 @@ static void test_ring_full_counted(void)
 		if (test_run(xpp_datapath__prog_fd(small), p.b, p.len, NULL,
 			     &verdict) < 0)
 			break;
-	/* Room for 64 KiB / (72 + 8 header) = 819 records. */
+	/* Room for 64 KiB / 72 = 910 records. */
 	nrecs = 0;
 	n = xpp_reader__drain(srd);
 	if (!xpp_datapath__counters(small, 1, &c) && nrecs > 0)
@@ -1406,12 +1406,12 @@ static void test_ring_full_counted(void)
 	xpp_datapath__destroy(small);
 
 	ASSERT_EQ(i, sent);
-	ASSERT_EQ(n, 819);
+	ASSERT_EQ(n, 910);
 	ASSERT_EQ(c.packets, sent);
-	ASSERT_EQ(c.records, 819);
-	ASSERT_EQ(c.records_lost, sent - 819);
-	ASSERT_EQ(nrecs, 820);
-	ASSERT_EQ(recs[819].seq - first_lost, sent - 819);
+	ASSERT_EQ(c.records, 910);
+	ASSERT_EQ(c.records_lost, sent - 910);
+	ASSERT_EQ(nrecs, 911);
+	ASSERT_EQ(recs[910].seq - first_lost, sent - 910);
 	nrecs = 0;
 }
 
@@ -1428,6 +1428,7 @@ static void run_n_undrained(const struct pkt *p, int n)
 
 static void test_wakeup_only_past_mark(void)
 {
+	unsigned long long w;
 	struct epoll_event ev;
 	struct xpp_config cfg;
 	struct pkt p;
@@ -1443,17 +1444,31 @@ static void test_wakeup_only_past_mark(void)
 	ASSERT_EQ(xpp_reader__drain(rd), 200);
 
 	xpp_config_init(&cfg);
-	cfg.wakeup_bytes = 64 * 80; /* about 64 records */
+	cfg.wakeup_records = 64;
 	ASSERT_OK(xpp_datapath__config_set(dp, &cfg));
-	/* Below the mark (checked every 64th record): still no wakeup. */
-	run_n_undrained(&p, 50);
+	/* Below the mark: still no wakeup. */
+	run_n_undrained(&p, 63);
 	ASSERT_PASSED();
 	ASSERT_EQ(epoll_wait(efd, &ev, 1, 100), 0);
-	run_n_undrained(&p, 150);
+	/* The 64th record crosses it. */
+	run_n_undrained(&p, 1);
 	ASSERT_PASSED();
 	ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1);
+	/* Further records do not wake again: one wakeup per crossing (the
+	 * drain below consumes exactly one token). */
+	run_n_undrained(&p, 136);
+	ASSERT_PASSED();
+	w = xpp_reader__wakeups(rd);
 	ASSERT_EQ(xpp_reader__drain(rd), 200);
 	ASSERT_EQ(nrecs, 400);
+	ASSERT_EQ(xpp_reader__wakeups(rd) - w, 1);
+	ASSERT_EQ(epoll_wait(efd, &ev, 1, 100), 0);
+	/* Drained: the next crossing wakes again. */
+	run_n_undrained(&p, 64);
+	ASSERT_PASSED();
+	ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1);
+	ASSERT_EQ(xpp_reader__drain(rd), 64);
+	ASSERT_EQ(xpp_reader__wakeups(rd) - w, 2);
 }
 
 /* A mixed batch: the counters must add up exactly. */

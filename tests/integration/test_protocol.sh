@@ -145,7 +145,7 @@ test_non_root_cannot_reach_pins() {
 	ctl attach xa1 --mode native >/dev/null || { fail "attach"; return; }
 	# (bpffs roots carry the sticky bit: 1700.)
 	expect_eq bpffs_mode "$(stat -c %a "$T/bpf")" 1700
-	for f in "$PINS" "$PINS"/* "$PINS"/links/* "$PINS"/rings/*; do
+	for f in "$PINS" "$PINS"/* "$PINS"/links/*; do
 		mode=$(stat -c %a "$f")
 		if [ -d "$f" ]; then
 			[ "$mode" = 700 ] || fail "directory $f has mode $mode"
@@ -155,8 +155,8 @@ test_non_root_cannot_reach_pins() {
 		[ "$(stat -c %u "$f")" = 0 ] || fail "$f is not root's"
 	done
 	# Even with every directory on the way opened, the pins stay shut.
-	chmod o+x "$T" "$T/bpf" "$PINS" "$PINS/rings"
-	for f in xpp_config xpp_counters rings/ring0; do
+	chmod o+x "$T" "$T/bpf" "$PINS"
+	for f in xpp_config xpp_counters xpp_ring_data xpp_ring_pos; do
 		out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
 			bpftool map dump pinned "$PINS/$f" 2>&1) &&
 			fail "nobody dumped $f: $out"
@@ -165,7 +165,7 @@ test_non_root_cannot_reach_pins() {
 	done
 	out=$(setpriv --reuid "$nobody" --regid nogroup --clear-groups \
 		cat "$PINS/xpp_counters" 2>&1) && fail "nobody read xpp_counters"
-	chmod o-x "$T" "$T/bpf" "$PINS" "$PINS/rings"
+	chmod o-x "$T" "$T/bpf" "$PINS"
 	ctl detach xa1 >/dev/null || fail "detach"
 }
 
@@ -223,12 +223,12 @@ test_foreign_schema_refused() {
 		--pin-root "$root" --socket "$T/other.sock" 2>&1)
 	rc=$?
 	expect_eq exit "$rc" 1
-	case $out in *"holds 1 of the 6 maps"*) ;; *) fail "said: $out" ;; esac
+	case $out in *"holds 1 of the 8 maps"*) ;; *) fail "said: $out" ;; esac
 	rm -f "$root/xpp_counters"
 	# All maps there, one of them wrong: the message names it.
 	local pr=$PINS
 	for m in $(ls "$pr"); do
-		[ -d "$pr/$m" ] && continue # links/, rings/
+		[ -d "$pr/$m" ] && continue # links/
 		if [ "$m" = xpp_counters ]; then
 			bpftool map create "$root/$m" type percpu_array key 4 \
 				value 16 entries 1025 name xpp_counters
