@@ -14,7 +14,7 @@ PY=/usr/bin/python3
 
 test_quick_run() {
 	local out
-	out=$(XPP_BUILDDIR=$BUILD "$SRC/bench/run" --quick --out "$T/results" \
+	out=$(XPP_BUILDDIR=$BUILD "$SRC/bench/run" --quick --no-build --out "$T/results" \
 		2>"$T/bench.err") || {
 		fail "bench/run --quick failed: $(tail -5 "$T/bench.err")"
 		return
