@@ -38,7 +38,7 @@ struct client {
 	pid_t pid;
 	bool admin;
 	char *in;
-	size_t in_len;
+	size_t in_len, in_cap;
 	bool discarding; /* skipping the rest of an oversized line */
 	char *out;
 	size_t out_len, out_off, out_cap;
@@ -199,10 +199,9 @@ static int handle_line(struct client *c, const char *line, size_t len)
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = w->data;
-	size_t max = c->d->conf.max_request;
 	char buf[16384];
 	ssize_t n;
-	size_t i;
+	size_t i, max;
 
 	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -223,6 +222,8 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (c->discarding)
 			continue;
+		/* The limit in force now: a request may change it. */
+		max = c->d->conf.max_request;
 		if (c->in_len >= max) {
 			c->in_len = 0;
 			c->discarding = true;
@@ -235,14 +236,22 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				return;
 			continue;
 		}
-		if (!c->in) {
-			/* Sized for the limit at connect time; a lower
-			 * limit set later still applies above. */
-			c->in = malloc(max + 1);
-			if (!c->in) {
+		if (c->in_len == c->in_cap) {
+			/* Grown as the line grows, checked against the limit
+			 * in force now: max_request_bytes may change while a
+			 * line is half read. */
+			size_t cap = c->in_cap ? c->in_cap * 2 : 1024;
+			char *p;
+
+			if (cap > max)
+				cap = max;
+			p = realloc(c->in, cap);
+			if (!p) {
 				client_close(c->d, c);
 				return;
 			}
+			c->in = p;
+			c->in_cap = cap;
 		}
 		c->in[c->in_len++] = buf[i];
 	}

@@ -84,10 +84,11 @@ static void iface_gone(struct daemon *d, struct iface *ifc)
 		 d->conf.reattach ? "; it will be attached again if it comes "
 				    "back" :
 				    "");
-	if (d->conf.reattach)
-		vanished_add(ifc->name, ifc->mode == XPP_MODE_GENERIC ?
-						XPP_MODE_GENERIC :
-						XPP_MODE_AUTO);
+	/* Remembered whatever reattach says now: it is read when the
+	 * interface comes back, so a change in between takes effect. */
+	vanished_add(ifc->name, ifc->mode == XPP_MODE_GENERIC ?
+					XPP_MODE_GENERIC :
+					XPP_MODE_AUTO);
 	iface_detach(d, ifc);
 }
 
@@ -120,7 +121,7 @@ static void maybe_reattach(struct daemon *d, const char *name)
 			wanted = true;
 		}
 	}
-	if (vanished_take(name, &mode))
+	if (vanished_take(name, &mode) && d->conf.reattach)
 		wanted = true;
 	if (!wanted)
 		return;
