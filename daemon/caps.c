@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Least privilege after start-up. Once the BPF object is loaded, bpffs
- * mounted and the socket created, the daemon keeps:
+ * Least privilege after start-up, through libcap-ng. Once the BPF object
+ * is loaded, bpffs mounted and the socket created, the daemon keeps:
  *   effective:  CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN (attach, detach,
  *               pin, netlink, maps)
  *   permitted:  the same, plus CAP_SYS_ADMIN, raised only for the moment
  *               it takes to read the name of another XDP program by id
  *               (for the message refusing to attach over it)
- * and drops everything else from all sets, the bounding set included.
- * Under systemd the unit's CapabilityBoundingSet is narrower still.
+ * of what it had, and drops everything else from all sets, the bounding
+ * set included where it may (that needs CAP_SETPCAP). Under systemd the
+ * unit's CapabilityBoundingSet is narrower still.
  */
 #include <errno.h>
-#include <linux/capability.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+
+#include <cap-ng.h>
+#include <linux/capability.h>
 
 #include "caps.h"
 #include "log.h"
+#include "util.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -27,100 +29,71 @@
 #define CAP_BPF 39
 #endif
 
-#define BIT(c) (1ULL << (c))
-#define KEEP_EFFECTIVE (BIT(CAP_BPF) | BIT(CAP_PERFMON) | BIT(CAP_NET_ADMIN))
-#define KEEP_PERMITTED (KEEP_EFFECTIVE | BIT(CAP_SYS_ADMIN))
-
-struct capsets {
-	unsigned long long eff, prm, inh;
-};
-
-static int caps_get(struct capsets *c)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2] = {};
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -errno;
-	c->eff = d[0].effective | (unsigned long long)d[1].effective << 32;
-	c->prm = d[0].permitted | (unsigned long long)d[1].permitted << 32;
-	c->inh = d[0].inheritable | (unsigned long long)d[1].inheritable << 32;
-	return 0;
-}
-
-static int caps_set(const struct capsets *c)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2] = {
-		{ c->eff, c->prm, c->inh },
-		{ c->eff >> 32, c->prm >> 32, c->inh >> 32 },
-	};
-
-	if (syscall(SYS_capset, &h, d) < 0)
-		return -errno;
-	return 0;
-}
-
-static int cap_last(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	int last = 40;
-
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = 40;
-		fclose(f);
-	}
-	return last;
-}
+static const unsigned int keep_effective[] = { CAP_BPF, CAP_PERFMON,
+					       CAP_NET_ADMIN };
 
 int caps_drop(void)
 {
-	struct capsets c = {};
-	int cap, last = cap_last(), err;
+	bool had[ARRAY_SIZE(keep_effective)], had_sys_admin;
+	size_t i;
 
-	err = caps_get(&c);
-	if (err)
-		return log_warn_errno(err, "reading capabilities: %m; keeping them");
-	/* The bounding set first: dropping from it needs CAP_SETPCAP. */
-	for (cap = 0; cap <= last; cap++)
-		if (!(KEEP_PERMITTED & BIT(cap)) && prctl(PR_CAPBSET_READ, cap) > 0)
-			prctl(PR_CAPBSET_DROP, cap);
-	c.prm &= KEEP_PERMITTED;
-	c.eff &= KEEP_EFFECTIVE;
-	c.inh = 0;
-	err = caps_set(&c);
-	if (err)
-		return log_warn_errno(err, "dropping capabilities: %m; keeping them");
+	if (capng_get_caps_process())
+		return log_warn_errno(EIO, "reading capabilities failed; "
+					   "keeping them");
+	for (i = 0; i < ARRAY_SIZE(keep_effective); i++)
+		had[i] = capng_have_capability(CAPNG_PERMITTED,
+					       keep_effective[i]);
+	had_sys_admin = capng_have_capability(CAPNG_PERMITTED, CAP_SYS_ADMIN);
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (i = 0; i < ARRAY_SIZE(keep_effective); i++)
+		if (had[i])
+			capng_update(CAPNG_ADD,
+				     CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+					     CAPNG_BOUNDING_SET,
+				     keep_effective[i]);
+	if (had_sys_admin)
+		capng_update(CAPNG_ADD, CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
+			     CAP_SYS_ADMIN);
+	/* The bounding set first, while CAP_SETPCAP is still effective;
+	 * without it (a bounded unit) the unit's own bound holds. */
+	if (capng_apply(CAPNG_SELECT_BOUNDS))
+		pr_debug("cannot narrow the capability bounding set (no "
+			 "CAP_SETPCAP); the unit's bound holds");
+	if (capng_apply(CAPNG_SELECT_CAPS))
+		return log_warn_errno(EPERM, "dropping capabilities failed; "
+					     "keeping them");
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	pr_info("capabilities now: CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN "
 		"(and CAP_SYS_ADMIN permitted, to name other XDP programs)");
 	return 0;
 }
 
+/* Sets cap in the effective set (on) or takes it out (off). */
+static int caps_effective(unsigned int cap, bool on)
+{
+	if (capng_get_caps_process())
+		return -EIO;
+	if (on && !capng_have_capability(CAPNG_PERMITTED, cap))
+		return -EPERM;
+	if (capng_update(on ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE, cap) ||
+	    capng_apply(CAPNG_SELECT_CAPS))
+		return -EPERM;
+	return 0;
+}
+
 int caps_raise(int cap)
 {
-	struct capsets c = {};
-	int err = caps_get(&c);
-
-	if (err)
-		return err;
-	if (!(c.prm & BIT(cap)))
-		return -EPERM;
-	c.eff |= BIT(cap);
-	return caps_set(&c);
+	return caps_effective(cap, true);
 }
 
 void caps_lower(int cap)
 {
-	struct capsets c = {};
+	/* What caps_drop keeps effective stays so. */
+	size_t i;
 
-	if (caps_get(&c))
-		return;
-	c.eff &= ~BIT(cap) | KEEP_EFFECTIVE;
-	caps_set(&c);
+	for (i = 0; i < ARRAY_SIZE(keep_effective); i++)
+		if (keep_effective[i] == (unsigned int)cap)
+			return;
+	caps_effective(cap, false);
 }

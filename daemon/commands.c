@@ -7,13 +7,49 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "commands.h"
+#include "conn.h"
+#include "control.h"
 #include "daemon.h"
+#include "dp-owner.h"
 #include "log.h"
 #include "names.h"
 #include "proto.h"
 #include "request.h"
 #include "subscribe.h"
 #include "util.h"
+
+/*
+ * The protocol's error code for a negative errno from the datapath owner
+ * or a subscription: the one place they are mapped (docs/protocol.md,
+ * "Error codes").
+ */
+static const char *error_code(int err)
+{
+	switch (-err) {
+	case ENODEV:
+		return XPP_E_NO_INTERFACE;
+	case EEXIST:
+		return XPP_E_ALREADY;
+	case ENOENT:
+		return XPP_E_NOT_ATTACHED;
+	case EBUSY:
+		return XPP_E_FOREIGN;
+	case EUSERS:
+		return XPP_E_TOO_MANY_SUBSCRIBERS;
+	case EINVAL:
+		return XPP_E_BAD_REQUEST;
+	case ENOMEM:
+		return XPP_E_INTERNAL;
+	default:
+		return XPP_E_ATTACH;
+	}
+}
+
+static json_object *reply_errno(int err, const char *msg)
+{
+	return reply_error(error_code(err), "%s", msg);
+}
 
 /* A string field of the request, or NULL (with *ret_err) when bad. */
 static const char *req_string(json_object *req, const char *key,
@@ -57,8 +93,16 @@ static json_object *counters_json(json_object *o, const struct xpp_counters *c)
 	return o;
 }
 
+static unsigned int prog_id(struct manager *m)
+{
+	struct dp_status st;
+
+	dp_owner_status(m->dp, &st);
+	return st.prog_id;
+}
+
 /* What identifies an attachment, as list, stats and attach report it. */
-static json_object *iface_ident(struct daemon *d, const struct iface *i)
+static json_object *iface_ident(struct manager *m, const struct iface *i)
 {
 	json_object *o = json_object_new_object();
 
@@ -66,74 +110,72 @@ static json_object *iface_ident(struct daemon *d, const struct iface *i)
 	json_object_object_add(o, "ifindex", json_object_new_int(i->ifindex));
 	json_object_object_add(o, "mode",
 			       json_object_new_string(xpp_mode_name(i->mode)));
-	json_object_object_add(o, "prog_id", json_object_new_int(d->prog_id));
+	json_object_object_add(o, "prog_id", json_object_new_int(prog_id(m)));
 	json_object_object_add(o, "link_id", json_object_new_int(i->link_id));
 	return o;
 }
 
-static json_object *iface_json(struct daemon *d, const struct iface *i,
+static json_object *iface_json(struct manager *m, const struct iface *i,
 			       struct xpp_counters *totals)
 {
 	struct xpp_counters c = {};
 
-	xpp_datapath__counters(d->dp, i->ifindex, &c);
+	dp_owner_iface_counters(m->dp, i->ifindex, &c);
 	xpp_counters_add(totals, &c);
-	return counters_json(iface_ident(d, i), &c);
+	return counters_json(iface_ident(m, i), &c);
 }
 
-static json_object *daemon_json(struct daemon *d)
+static json_object *daemon_json(struct manager *m)
 {
 	json_object *o = json_object_new_object(), *lat = json_object_new_object();
-	uint64_t written, consumed;
+	struct dp_status st;
 
-	ring_totals(d, &written, &consumed);
+	dp_owner_status(m->dp, &st);
 	json_object_object_add(o, "version", json_object_new_string(XPP_VERSION));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_double(
-				       (mono_ns() - d->start_mono_ns) / 1e9));
-	json_object_object_add(o, "prog_id", json_object_new_int(d->prog_id));
+				       (xpp_mono_ns() - m->start_mono_ns) / 1e9));
+	json_object_object_add(o, "prog_id", json_object_new_int(st.prog_id));
 	json_object_object_add(o, "pin_root",
-			       json_object_new_string(d->conf.pin_root));
-	add_u64(o, "records_delivered", d->delivered);
-	add_u64(o, "records_delivered_total", consumed);
-	add_u64(o, "records_pending", written - consumed);
-	/* Ring entries of another size than a record: none, unless
-	 * something other than our program writes to the rings. */
-	add_u64(o, "rings", xpp_datapath__ring_count(d->dp));
-	add_u64(o, "ring_bytes", xpp_datapath__ring_bytes(d->dp));
-	add_u64(o, "ring_records", xpp_datapath__ring_slots(d->dp));
-	add_u64(o, "ring_wakeups", xpp_reader__wakeups(d->rd));
-	add_u64(lat, "count", d->lat.count);
-	add_u64(lat, "p50", latency_quantile(&d->lat, 0.5));
-	add_u64(lat, "p99", latency_quantile(&d->lat, 0.99));
-	add_u64(lat, "p999", latency_quantile(&d->lat, 0.999));
-	add_u64(lat, "max", d->lat.max_ns);
+			       json_object_new_string(m->conf.pin_root));
+	add_u64(o, "records_delivered", st.records_delivered);
+	add_u64(o, "records_delivered_total", st.records_consumed);
+	add_u64(o, "records_pending", st.records_written - st.records_consumed);
+	add_u64(o, "rings", st.rings);
+	add_u64(o, "ring_bytes", st.ring_bytes);
+	add_u64(o, "ring_records", st.ring_slots);
+	add_u64(o, "ring_wakeups", st.ring_wakeups);
+	add_u64(lat, "count", st.latency->count);
+	add_u64(lat, "p50", latency_quantile(st.latency, 0.5));
+	add_u64(lat, "p99", latency_quantile(st.latency, 0.99));
+	add_u64(lat, "p999", latency_quantile(st.latency, 0.999));
+	add_u64(lat, "max", st.latency->max_ns);
 	json_object_object_add(o, "delivery_latency_ns", lat);
-	add_u64(o, "clients", d->n_clients);
-	add_u64(o, "subscribers", d->n_subscribers);
+	add_u64(o, "clients", control_client_count(m->control));
+	add_u64(o, "subscribers", subscriptions_count(m->subs));
 	return o;
 }
 
-json_object *stats_build(struct daemon *d, const char *only)
+static json_object *stats_build(struct manager *m, const char *only)
 {
 	json_object *res = json_object_new_object(), *arr = json_object_new_array();
 	struct xpp_counters totals = {}, over = {};
 	const struct iface *i;
 
-	for (i = d->ifaces; i; i = i->next)
+	for (i = dp_owner_ifaces(m->dp); i; i = i->next)
 		if (!only || !strcmp(only, i->name))
-			json_object_array_add(arr, iface_json(d, i, &totals));
-	if (!only && !xpp_datapath__counters_overflow(d->dp, &over))
+			json_object_array_add(arr, iface_json(m, i, &totals));
+	if (!only && !dp_owner_overflow_counters(m->dp, &over))
 		xpp_counters_add(&totals, &over);
 	json_object_object_add(res, "interfaces", arr);
 	json_object_object_add(res, "totals", counters_json(NULL, &totals));
-	json_object_object_add(res, "daemon", daemon_json(d));
-	json_object_object_add(res, "subscribers", subscribers_json(d));
+	json_object_object_add(res, "daemon", daemon_json(m));
+	json_object_object_add(res, "subscribers", subscriptions_json(m->subs));
 	return res;
 }
 
-static json_object *cmd_version(struct daemon *d, struct client *c,
+static json_object *cmd_version(struct manager *m, struct conn *c,
 				json_object *req)
 {
 	json_object *o = json_object_new_object();
@@ -150,15 +192,15 @@ static json_object *cmd_version(struct daemon *d, struct client *c,
 	return reply_ok(o);
 }
 
-static json_object *cmd_list(struct daemon *d, struct client *c,
+static json_object *cmd_list(struct manager *m, struct conn *c,
 			     json_object *req)
 {
 	json_object *arr = json_object_new_array(), *res;
 	const struct iface *i;
-	uint64_t now = mono_ns();
+	uint64_t now = xpp_mono_ns();
 
-	for (i = d->ifaces; i; i = i->next) {
-		json_object *o = iface_ident(d, i);
+	for (i = dp_owner_ifaces(m->dp); i; i = i->next) {
+		json_object *o = iface_ident(m, i);
 
 		json_object_object_add(
 			o, "attached_s",
@@ -170,7 +212,7 @@ static json_object *cmd_list(struct daemon *d, struct client *c,
 	return reply_ok(res);
 }
 
-static json_object *cmd_stats(struct daemon *d, struct client *c,
+static json_object *cmd_stats(struct manager *m, struct conn *c,
 			      json_object *req)
 {
 	json_object *err = NULL;
@@ -178,21 +220,23 @@ static json_object *cmd_stats(struct daemon *d, struct client *c,
 
 	if (err)
 		return err;
-	if (only && !iface_find(d, only))
+	if (only && !dp_owner_iface(m->dp, only))
 		return reply_error(XPP_E_NOT_ATTACHED,
 				   "interface %s is not attached (see 'xdpctl "
 				   "list')",
 				   only);
-	return reply_ok(stats_build(d, only));
+	return reply_ok(stats_build(m, only));
 }
 
-static json_object *cmd_attach(struct daemon *d, struct client *c,
+static json_object *cmd_attach(struct manager *m, struct conn *c,
 			       json_object *req)
 {
 	json_object *err = NULL;
 	const char *name = req_string(req, "iface", true, &err);
 	const char *mode_s;
 	enum xpp_mode mode = XPP_MODE_AUTO;
+	char msg[512];
+	int r;
 
 	if (err)
 		return err;
@@ -203,24 +247,21 @@ static json_object *cmd_attach(struct daemon *d, struct client *c,
 		return reply_error(XPP_E_BAD_REQUEST,
 				   "mode '%s': want native, generic or auto",
 				   mode_s);
-	if (iface_attach(d, name, mode, &err)) {
-		ifc_warn(name, "attach %s refused: %s", name,
-			json_object_get_string(json_object_object_get(
-				json_object_object_get(err, "error"),
-				"message")));
-		return err;
-	}
-	return reply_ok(iface_ident(d, iface_find(d, name)));
+	r = dp_owner_attach(m->dp, name, mode, msg, sizeof(msg));
+	if (r)
+		return reply_errno(r, msg);
+	return reply_ok(iface_ident(m, dp_owner_iface(m->dp, name)));
 }
 
-static json_object *cmd_detach(struct daemon *d, struct client *c,
+static json_object *cmd_detach(struct manager *m, struct conn *c,
 			       json_object *req)
 {
 	json_object *err = NULL, *arr, *res, *v;
 	const char *name = req_string(req, "iface", false, &err);
 	bool all = json_object_object_get_ex(req, "all", &v) &&
 		   json_object_get_boolean(v);
-	struct iface *ifc;
+	char msg[512];
+	int r;
 
 	if (err)
 		return err;
@@ -228,23 +269,18 @@ static json_object *cmd_detach(struct daemon *d, struct client *c,
 		return reply_error(XPP_E_BAD_REQUEST,
 				   "detach needs 'iface' or \"all\": true");
 	arr = json_object_new_array();
-	if (all) {
-		while (d->ifaces) {
-			json_object_array_add(
-				arr, json_object_new_string(d->ifaces->name));
-			iface_detach(d, d->ifaces);
-		}
-	} else {
-		ifc = iface_find(d, name);
-		if (!ifc) {
+	while (all && dp_owner_ifaces(m->dp)) {
+		name = dp_owner_ifaces(m->dp)->name;
+		json_object_array_add(arr, json_object_new_string(name));
+		dp_owner_detach(m->dp, name, msg, sizeof(msg));
+	}
+	if (!all) {
+		r = dp_owner_detach(m->dp, name, msg, sizeof(msg));
+		if (r == -ENOENT) {
 			json_object_put(arr);
-			return reply_error(XPP_E_NOT_ATTACHED,
-					   "interface %s is not attached (see "
-					   "'xdpctl list')",
-					   name);
+			return reply_errno(r, msg);
 		}
-		json_object_array_add(arr, json_object_new_string(ifc->name));
-		iface_detach(d, ifc);
+		json_object_array_add(arr, json_object_new_string(name));
 	}
 	res = json_object_new_object();
 	json_object_object_add(res, "detached", arr);
@@ -264,16 +300,16 @@ static json_object *conf_json(const struct xpp_conf *conf)
 	return o;
 }
 
-static json_object *cmd_config_get(struct daemon *d, struct client *c,
+static json_object *cmd_config_get(struct manager *m, struct conn *c,
 				   json_object *req)
 {
-	return reply_ok(conf_json(&d->conf));
+	return reply_ok(conf_json(&m->conf));
 }
 
-static json_object *cmd_config_set(struct daemon *d, struct client *c,
+static json_object *cmd_config_set(struct manager *m, struct conn *c,
 				   json_object *req)
 {
-	struct xpp_conf next = d->conf;
+	struct xpp_conf next = m->conf;
 	json_object *set;
 	char msg[512];
 
@@ -296,30 +332,33 @@ static json_object *cmd_config_set(struct daemon *d, struct client *c,
 				 msg, sizeof(msg)))
 			return reply_error(XPP_E_BAD_CONFIG, "%s", msg);
 	}
-	d->conf = next;
-	daemon_apply_conf(d);
+	m->conf = next;
+	manager_apply_conf(m);
 	json_object_object_foreach(set, k2, v2)
 	{
 		pr_notice("config: %s set to '%s' over the control socket", k2,
 			  json_object_get_string(v2));
 	}
-	return reply_ok(conf_json(&d->conf));
+	return reply_ok(conf_json(&m->conf));
 }
 
-static json_object *cmd_subscribe(struct daemon *d, struct client *c,
+static json_object *cmd_subscribe(struct manager *m, struct conn *c,
 				  json_object *req)
 {
-	json_object *err = NULL;
+	char msg[512];
+	int r;
 
-	if (subscribe_start(d, c, req, &err))
-		return err;
+	r = subscription_start(m->subs, c, req, m->conf.max_subscribers,
+			       m->conf.subscriber_queue, msg, sizeof(msg));
+	if (r)
+		return reply_errno(r, msg);
 	return NULL; /* the connection is a stream now */
 }
 
 static const struct command {
 	const char *name;
 	bool admin;
-	json_object *(*run)(struct daemon *d, struct client *c,
+	json_object *(*run)(struct manager *m, struct conn *c,
 			    json_object *req);
 } commands[] = {
 	{ "version", false, cmd_version },
@@ -332,7 +371,7 @@ static const struct command {
 	{ "subscribe", false, cmd_subscribe },
 };
 
-json_object *command_run(struct daemon *d, struct client *c, json_object *req)
+json_object *command_run(struct manager *m, struct conn *c, json_object *req)
 {
 	json_object *err = NULL, *reply, *id;
 	const struct command *cmd = NULL;
@@ -352,12 +391,12 @@ json_object *command_run(struct daemon *d, struct client *c, json_object *req)
 				   "stats, attach, detach, config_get, config_set, "
 				   "subscribe)",
 				   name);
-	if (cmd->admin && !client_is_admin(c))
+	if (cmd->admin && !conn_peer(c)->admin)
 		return reply_error(XPP_E_PERMISSION,
 				   "%s changes state: only root or members of "
 				   "group '%s' may do it",
-				   name, d->conf.admin_group);
-	reply = cmd->run(d, c, req);
+				   name, m->conf.admin_group);
+	reply = cmd->run(m, c, req);
 	if (reply && json_object_object_get_ex(req, "id", &id))
 		json_object_object_add(reply, "id", json_object_get(id));
 	return reply;

@@ -6,64 +6,48 @@
  * which the ring's epoll fd reports and which drains at once.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "daemon.h"
+#include "drain.h"
 #include "log.h"
+#include "util.h"
 
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-void ring_totals(const struct daemon *d, uint64_t *ret_written,
-		 uint64_t *ret_consumed)
-{
-	unsigned int i, n = xpp_datapath__ring_count(d->dp);
-	unsigned long long c, p;
-
-	*ret_written = *ret_consumed = 0;
-	for (i = 0; i < n; i++) {
-		xpp_datapath__ring_positions(d->dp, i, &c, &p);
-		*ret_written += p;
-		*ret_consumed += c;
-	}
-}
-
-struct drain_ctx {
-	struct daemon *d;
-	uint64_t now;
-	unsigned int n;
+struct drain {
+	struct ev_loop *loop;
+	struct xpp_datapath *dp;
+	struct xpp_reader *rd;
+	struct drain_sink sink;
+	ev_io ring_w;
+	ev_timer flush_w;
+	uint64_t delivered; /* records drained since start */
+	struct latency lat;
+	uint64_t now;	/* clock at the last sample */
+	unsigned int n; /* records in this drain */
 };
-
-static struct drain_ctx drain_ctx;
 
 static int on_record(void *ctx, const struct xpp_record *r)
 {
-	struct drain_ctx *x = ctx;
+	struct drain *dr = ctx;
 
 	/* A clock read per record would cost more than the rest. */
-	if (!(x->n++ & 63))
-		x->now = mono_ns();
-	latency_add(&x->d->lat, x->now > r->ts_ns ? x->now - r->ts_ns : 0);
-	x->d->delivered++;
-	subscribers_deliver(x->d, r);
+	if (!(dr->n++ & 63))
+		dr->now = xpp_mono_ns();
+	latency_add(&dr->lat, dr->now > r->ts_ns ? dr->now - r->ts_ns : 0);
+	dr->delivered++;
+	dr->sink.record(r, dr->sink.userdata);
 	return 0;
 }
 
-void drain_now(struct daemon *d)
+void drain_now(struct drain *dr)
 {
 	int n;
 
-	drain_ctx.n = 0; /* read the clock at the first record */
-	n = xpp_reader__drain(d->rd);
+	dr->n = 0; /* read the clock at the first record */
+	n = xpp_reader__drain(dr->rd);
 	if (n < 0)
 		pr_warn("draining the rings: %s", strerror(-n));
-	subscribers_flush(d);
+	dr->sink.flushed(dr->sink.userdata);
 }
 
 static void flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -76,49 +60,67 @@ static void ring_cb(struct ev_loop *loop, ev_io *w, int revents)
 	drain_now(w->data);
 }
 
-void drain_apply_conf(struct daemon *d)
+int drain_apply_conf(struct drain *dr, const struct xpp_conf *conf)
 {
-	unsigned int slots = xpp_datapath__ring_slots(d->dp);
-	struct xpp_config cfg = d->conf.dp;
+	unsigned int slots = xpp_datapath__ring_slots(dr->dp);
+	struct xpp_config cfg = conf->dp;
 	uint64_t recs;
 	int err;
 
-	if (d->conf.wakeup_bytes)
-		recs = (d->conf.wakeup_bytes + sizeof(struct xpp_record) - 1) /
+	if (conf->wakeup_bytes)
+		recs = (conf->wakeup_bytes + sizeof(struct xpp_record) - 1) /
 		       sizeof(struct xpp_record);
 	else
-		recs = (uint64_t)slots * d->conf.wakeup_percent / 100;
+		recs = (uint64_t)slots * conf->wakeup_percent / 100;
 	cfg.wakeup_records = recs < slots ? recs : slots;
-	err = xpp_datapath__config_set(d->dp, &cfg);
-	if (err)
-		pr_err("cannot write the datapath configuration: %s",
-		       strerror(-err));
-	d->flush_w.repeat = d->conf.flush_ms / 1000.0;
-	ev_timer_again(d->loop, &d->flush_w);
+	err = xpp_datapath__config_set(dr->dp, &cfg);
+	dr->flush_w.repeat = conf->flush_ms / 1000.0;
+	ev_timer_again(dr->loop, &dr->flush_w);
+	return err;
 }
 
-int drain_start(struct daemon *d)
+struct drain *drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
+			const struct drain_sink *sink)
 {
-	drain_ctx.d = d;
-	d->rd = xpp_reader__new(d->dp, on_record, &drain_ctx);
-	if (!d->rd)
-		return log_error_errno(errno, "cannot read the rings: %m");
-	ev_init(&d->flush_w, flush_cb);
-	d->flush_w.data = d;
-	ev_io_init(&d->ring_w, ring_cb, xpp_reader__epoll_fd(d->rd), EV_READ);
-	d->ring_w.data = d;
-	ev_io_start(d->loop, &d->ring_w);
-	drain_apply_conf(d);
-	return 0;
+	_cleanup_free_ struct drain *dr = calloc(1, sizeof(*dr));
+
+	if (!dr)
+		return NULL;
+	dr->rd = xpp_reader__new(dp, on_record, dr);
+	if (!dr->rd)
+		return NULL;
+	dr->loop = loop;
+	dr->dp = dp;
+	dr->sink = *sink;
+	ev_init(&dr->flush_w, flush_cb);
+	dr->flush_w.data = dr;
+	ev_io_init(&dr->ring_w, ring_cb, xpp_reader__epoll_fd(dr->rd), EV_READ);
+	dr->ring_w.data = dr;
+	ev_io_start(loop, &dr->ring_w);
+	return TAKE_PTR(dr);
 }
 
-void drain_stop(struct daemon *d)
+void drain_free(struct drain *dr)
 {
-	if (!d->rd)
+	if (!dr)
 		return;
-	/* What is still in the rings waits there for the next start. */
-	ev_io_stop(d->loop, &d->ring_w);
-	ev_timer_stop(d->loop, &d->flush_w);
-	xpp_reader__free(d->rd);
-	d->rd = NULL;
+	ev_io_stop(dr->loop, &dr->ring_w);
+	ev_timer_stop(dr->loop, &dr->flush_w);
+	xpp_reader__free(dr->rd);
+	free(dr);
+}
+
+uint64_t drain_delivered(const struct drain *dr)
+{
+	return dr->delivered;
+}
+
+const struct latency *drain_latency(const struct drain *dr)
+{
+	return &dr->lat;
+}
+
+unsigned long long drain_wakeups(const struct drain *dr)
+{
+	return xpp_reader__wakeups(dr->rd);
 }

@@ -14,11 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "conn.h"
 #include "format.h"
 #include "log.h"
-#include "names.h"
-#include "proto.h"
+#include "request.h"
 #include "subscribe.h"
 #include "util.h"
 #include "xpp/stream.h"
@@ -26,17 +25,47 @@
 /* Encode no further while this much output waits for the peer. */
 #define SUB_OUT_HIGH (256u << 10)
 
+/*
+ * Records encoded per flush, over all subscribers. Beyond it the rest
+ * waits in the subscribers' queues (which may then lose records, counted):
+ * the loop goes back to draining the rings, which must never wait on
+ * subscribers.
+ */
+#define FLUSH_BUDGET 65536
 
-struct client_sub {
-	struct client_sub *next;
-	struct client *c;
+/*
+ * Subscribers mostly take the same records in the same order: each text
+ * form is encoded once per flush and copied to every subscriber of that
+ * format. A direct-mapped cache keyed by the record's ring, sequence
+ * number and timestamp, valid for one flush (the wall-clock offset is
+ * fixed within it).
+ */
+#define ENC_CACHE_SLOTS 4096
+#define ENC_MAX 512
+
+struct enc_slot {
+	uint64_t gen;
+	uint64_t ts_ns;
+	uint32_t seq;
+	uint16_t ring;
+	uint16_t len;
+	char text[ENC_MAX];
+};
+
+struct subscription {
+	struct subscription *next;
+	struct subscriptions *subs;
+	struct conn *c; /* a reference of our own */
+	/* The connection's owner's callbacks, told of the end after us. */
+	const struct conn_ops *prev_ops;
+	void *prev_userdata;
 	enum xpp_format fmt;
 	/* filter: 0 / -1 mean any */
 	unsigned int ifindex;
 	int proto;
 	int port;
 	uint64_t limit; /* records to send, 0: unlimited */
-	/* queue of raw records */
+	/* queue of raw records, cap fixed at the start */
 	struct xpp_record *q;
 	unsigned int cap, head, len;
 	uint64_t queued, sent, lost, lost_unreported;
@@ -44,10 +73,25 @@ struct client_sub {
 	bool done; /* limit reached: closing after the output drains */
 };
 
-static struct client_sub *subs;
+struct subscriptions {
+	struct subscription *list;
+	unsigned int n;
+	struct subscription *flush_start; /* round robin: who goes first */
+	struct enc_slot *enc_cache[2];	  /* ndjson, csv */
+	uint64_t enc_gen;
+};
+
+struct subscriptions *subscriptions_new(void)
+{
+	struct subscriptions *subs = calloc(1, sizeof(*subs));
+
+	if (subs)
+		subs->enc_gen = 1;
+	return subs;
+}
 
 /* Tells the subscriber how many records it lost since the last notice. */
-static int report_loss(struct client_sub *s)
+static int report_loss(struct subscription *s)
 {
 	char buf[128];
 	int n;
@@ -71,19 +115,18 @@ static int report_loss(struct client_sub *s)
 
 		/* A loss marker: version 0, ts_ns the count lost. */
 		m.ts_ns = s->lost_unreported;
-		if (client_write(s->c, (const char *)&m, sizeof(m)))
-			return -ENOBUFS;
-		s->lost_unreported = 0;
-		return 0;
+		memcpy(buf, &m, sizeof(m));
+		n = sizeof(m);
+		break;
 	}
 	}
-	if (client_write(s->c, buf, n))
+	if (conn_write(s->c, buf, n))
 		return -ENOBUFS;
 	s->lost_unreported = 0;
 	return 0;
 }
 
-static bool sub_wants(const struct client_sub *s, const struct xpp_record *r)
+static bool sub_wants(const struct subscription *s, const struct xpp_record *r)
 {
 	if (s->ifindex && r->ifindex != s->ifindex)
 		return false;
@@ -94,11 +137,12 @@ static bool sub_wants(const struct client_sub *s, const struct xpp_record *r)
 	return true;
 }
 
-void subscribers_deliver(struct daemon *d, const struct xpp_record *r)
+void subscriptions_deliver(struct subscriptions *subs,
+			   const struct xpp_record *r)
 {
-	struct client_sub *s;
+	struct subscription *s;
 
-	for (s = subs; s; s = s->next) {
+	for (s = subs->list; s; s = s->next) {
 		if (s->done || !sub_wants(s, r))
 			continue;
 		if (s->len == s->cap) {
@@ -114,43 +158,23 @@ void subscribers_deliver(struct daemon *d, const struct xpp_record *r)
 	}
 }
 
-/*
- * Subscribers mostly take the same records in the same order: each text
- * form is encoded once per flush and copied to every subscriber of that
- * format. A direct-mapped cache keyed by the record's ring, sequence
- * number and timestamp, valid for one flush (the wall-clock offset is
- * fixed within it).
- */
-#define ENC_CACHE_SLOTS 4096
-#define ENC_MAX 512
-
-struct enc_slot {
-	uint64_t gen;
-	uint64_t ts_ns;
-	uint32_t seq;
-	uint16_t ring;
-	uint16_t len;
-	char text[ENC_MAX];
-};
-
-static struct enc_slot *enc_cache[2]; /* ndjson, csv */
-static uint64_t enc_gen = 1;
-
-static int encode_cached(const struct xpp_record *r, enum xpp_format fmt,
+static int encode_cached(struct subscriptions *subs,
+			 const struct xpp_record *r, enum xpp_format fmt,
 			 int64_t off, char *scratch, const char **ret)
 {
 	struct enc_slot *c, *slot;
 	int n;
 
-	if (!enc_cache[fmt])
-		enc_cache[fmt] = calloc(ENC_CACHE_SLOTS, sizeof(struct enc_slot));
-	c = enc_cache[fmt];
+	if (!subs->enc_cache[fmt])
+		subs->enc_cache[fmt] =
+			calloc(ENC_CACHE_SLOTS, sizeof(struct enc_slot));
+	c = subs->enc_cache[fmt];
 	if (!c) { /* no cache: encode every time */
 		*ret = scratch;
 		return xpp_format_text(r, fmt, r->ts_ns + off, scratch, ENC_MAX);
 	}
 	slot = &c[(r->seq * 31 + r->ring) % ENC_CACHE_SLOTS];
-	if (slot->gen == enc_gen && slot->seq == r->seq &&
+	if (slot->gen == subs->enc_gen && slot->seq == r->seq &&
 	    slot->ring == r->ring && slot->ts_ns == r->ts_ns) {
 		*ret = slot->text;
 		return slot->len;
@@ -158,7 +182,7 @@ static int encode_cached(const struct xpp_record *r, enum xpp_format fmt,
 	n = xpp_format_text(r, fmt, r->ts_ns + off, slot->text, ENC_MAX);
 	if (n < 0)
 		return n;
-	slot->gen = enc_gen;
+	slot->gen = subs->enc_gen;
 	slot->seq = r->seq;
 	slot->ring = r->ring;
 	slot->ts_ns = r->ts_ns;
@@ -168,30 +192,30 @@ static int encode_cached(const struct xpp_record *r, enum xpp_format fmt,
 }
 
 /*
- * Encodes queued records while the peer keeps up, up to *budget records.
- * Returns -1 if the client was closed.
+ * Encodes queued records while the peer keeps up, up to *budget records;
+ * closes a finished stream once the peer has it all. Returns false when
+ * the subscription is gone (closed, and s freed).
  */
-static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off,
-		    long *budget)
+static bool sub_pump(struct subscription *s, int64_t off, long *budget)
 {
 	char scratch[ENC_MAX];
 	const char *text;
 	int n;
 
-	while (client_out_pending(s->c) < SUB_OUT_HIGH &&
+	while (conn_out_pending(s->c) < SUB_OUT_HIGH &&
 	       (s->len || s->lost_unreported) && *budget > 0) {
 		if (report_loss(s))
 			goto overflow;
 		if (!s->len)
 			break;
 		if (s->fmt == XPP_FMT_BINARY) {
-			if (client_write(s->c, (const char *)&s->q[s->head],
-					 sizeof(struct xpp_record)))
+			if (conn_write(s->c, &s->q[s->head],
+				       sizeof(struct xpp_record)))
 				goto overflow;
 		} else {
-			n = encode_cached(&s->q[s->head], s->fmt, off, scratch,
-					  &text);
-			if (n < 0 || client_write(s->c, text, n))
+			n = encode_cached(s->subs, &s->q[s->head], s->fmt, off,
+					  scratch, &text);
+			if (n < 0 || conn_write(s->c, text, n))
 				goto overflow;
 		}
 		s->head = (s->head + 1) % s->cap;
@@ -199,239 +223,229 @@ static int sub_pump(struct daemon *d, struct client_sub *s, int64_t off,
 		s->sent++;
 		(*budget)--;
 	}
-	return 0;
+	if (s->done && !s->len && !s->lost_unreported) {
+		conn_close_when_sent(s->c); /* may free s at once */
+		return false;
+	}
+	return true;
 overflow:
 	pr_warn("subscriber uid %u: output buffer full; closing it",
-		client_uid(s->c));
-	client_close(d, s->c);
-	return -1;
+		conn_peer(s->c)->uid);
+	conn_close(s->c); /* frees s */
+	return false;
 }
 
-/* After the pump: close a finished stream (returns -1), or wait for the
- * peer to read. */
-static int sub_after_pump(struct daemon *d, struct client_sub *s)
+void subscriptions_flush(struct subscriptions *subs)
 {
-	if (s->done && !s->len && !s->lost_unreported &&
-	    !client_out_pending(s->c)) {
-		client_close(d, s->c);
-		return -1;
-	}
-	if (client_out_pending(s->c))
-		client_want_write(s->c);
-	return 0;
-}
-
-/*
- * Records encoded per flush, over all subscribers. Beyond it the rest
- * waits in the subscribers' queues (which may then lose records, counted):
- * the loop goes back to draining the rings, which must never wait on
- * subscribers.
- */
-#define FLUSH_BUDGET 65536
-
-static struct client_sub *flush_start; /* round-robin: who goes first */
-
-void subscribers_flush(struct daemon *d)
-{
-	struct client_sub *s = flush_start ? flush_start : subs, *next;
+	struct subscription *s = subs->flush_start ? subs->flush_start :
+						     subs->list,
+			    *next;
 	int64_t off = xpp_wall_offset_ns();
-	unsigned int left = d->n_subscribers; /* one lap at most */
+	unsigned int left = subs->n; /* one lap at most */
 	long budget = FLUSH_BUDGET;
 
-	enc_gen++;
+	subs->enc_gen++;
 	/* Start where the last flush ran out of budget: no one starves. */
-	flush_start = NULL;
+	subs->flush_start = NULL;
 	while (s && left-- && budget > 0) {
-		next = s->next ? s->next : subs;
-		if (sub_pump(d, s, off, &budget) < 0 ||
-		    sub_after_pump(d, s) < 0) {
-			/* s is gone; next is not, unless it was s itself. */
-			if (next == s)
-				next = NULL;
-		}
+		next = s->next ? s->next : subs->list;
+		/* When s goes, next stays unless it was s itself. */
+		if (!sub_pump(s, off, &budget) && next == s)
+			next = NULL;
 		s = next;
 	}
 	if (budget <= 0)
-		flush_start = s;
+		subs->flush_start = s;
 }
 
-/* The peer can take more: pump its own queue only. */
-void subscriber_writable(struct daemon *d, struct client *c)
+/* The peer took everything queued: pump its own queue only. */
+static void sub_on_drained(struct conn *c, void *userdata)
 {
-	struct client_sub *s = *client_sub_slot(c);
+	struct subscription *s = userdata;
 	long budget = FLUSH_BUDGET / 8;
 
-	if (!s)
-		return;
-	enc_gen++;
-	if (sub_pump(d, s, xpp_wall_offset_ns(), &budget) < 0)
-		return;
-	sub_after_pump(d, s);
+	s->subs->enc_gen++;
+	sub_pump(s, xpp_wall_offset_ns(), &budget);
 }
 
-void subscribe_end(struct daemon *d, struct client *c)
+static void sub_on_close(struct conn *c, void *userdata)
 {
-	struct client_sub **slot = client_sub_slot(c), *s = *slot, **pp;
+	struct subscription *s = userdata, **pp;
+	struct subscriptions *subs = s->subs;
 
-	if (!s)
-		return;
-	if (flush_start == s)
-		flush_start = s->next;
-	for (pp = &subs; *pp; pp = &(*pp)->next) {
+	if (subs->flush_start == s)
+		subs->flush_start = s->next;
+	for (pp = &subs->list; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
 	}
+	subs->n--;
 	pr_debug("subscriber uid %u left: %llu sent, %llu lost",
-		 client_uid(c), (unsigned long long)s->sent,
+		 conn_peer(c)->uid, (unsigned long long)s->sent,
 		 (unsigned long long)s->lost);
+	if (s->prev_ops->on_close)
+		s->prev_ops->on_close(c, s->prev_userdata);
+	conn_unref(s->c);
 	free(s->q);
 	free(s);
-	*slot = NULL;
-	d->n_subscribers--;
 }
 
+static const struct conn_ops sub_ops = {
+	.on_drained = sub_on_drained,
+	.on_close = sub_on_close,
+};
+
+/* An optional integer field within [min, max]: 1 when present, 0 when
+ * absent, -EINVAL when bad. */
 static int opt_int(json_object *req, const char *key, long long min,
-		   long long max, long long *ret, json_object **ret_err)
+		   long long max, long long *ret, char *msg, size_t msgsz)
 {
 	json_object *v;
 
 	if (!json_object_object_get_ex(req, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < min || json_object_get_int64(v) > max) {
-		*ret_err = reply_error(XPP_E_BAD_REQUEST,
-				       "subscribe: '%s' must be an integer from "
-				       "%lld to %lld",
-				       key, min, max);
-		return -EINVAL;
-	}
+	    json_object_get_int64(v) < min || json_object_get_int64(v) > max)
+		return xpp_errmsg(msg, msgsz, -EINVAL,
+			    "subscribe: '%s' must be an integer from %lld to "
+			    "%lld",
+			    key, min, max);
 	*ret = json_object_get_int64(v);
 	return 1;
 }
 
-int subscribe_start(struct daemon *d, struct client *c, json_object *req,
-		    json_object **ret_err)
+/* The fields of the request into s. */
+static int sub_parse(struct subscription *s, json_object *req, char *msg,
+		     size_t msgsz)
 {
-	struct client_sub *s;
-	json_object *v, *res;
+	json_object *v;
 	const char *str;
 	long long n;
 	int r;
 
-	if (d->n_subscribers >= d->conf.max_subscribers) {
-		*ret_err = reply_error(XPP_E_TOO_MANY_SUBSCRIBERS,
-				       "the daemon already has max_subscribers "
-				       "(%u) subscribers",
-				       d->conf.max_subscribers);
-		return -EBUSY;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
-		return -ENOMEM;
-	}
 	s->proto = s->port = -1;
 	if (json_object_object_get_ex(req, "format", &v) &&
 	    (!json_object_is_type(v, json_type_string) ||
-	     xpp_format_parse(json_object_get_string(v), &s->fmt))) {
-		*ret_err = reply_error(XPP_E_BAD_REQUEST,
-				       "subscribe: format must be ndjson, csv or "
-				       "binary");
-		goto fail;
-	}
+	     xpp_format_parse(json_object_get_string(v), &s->fmt)))
+		return xpp_errmsg(msg, msgsz, -EINVAL,
+			    "subscribe: format must be ndjson, csv or binary");
 	if (json_object_object_get_ex(req, "iface", &v)) {
 		str = json_object_get_string(v);
 		if (!json_object_is_type(v, json_type_string) ||
 		    strlen(str) >= IF_NAMESIZE ||
-		    !(s->ifindex = if_nametoindex(str))) {
-			*ret_err = reply_error(XPP_E_NO_INTERFACE,
-					       "subscribe: no interface '%s'",
-					       str ? str : "");
-			goto fail;
-		}
+		    !(s->ifindex = if_nametoindex(str)))
+			return xpp_errmsg(msg, msgsz, -ENODEV,
+				    "subscribe: no interface '%s'",
+				    str ? str : "");
 	}
-	if ((r = opt_int(req, "proto", 0, 255, &n, ret_err)) < 0)
-		goto fail;
+	if ((r = opt_int(req, "proto", 0, 255, &n, msg, msgsz)) < 0)
+		return r;
 	if (r)
 		s->proto = n;
-	if ((r = opt_int(req, "port", 0, 65535, &n, ret_err)) < 0)
-		goto fail;
+	if ((r = opt_int(req, "port", 0, 65535, &n, msg, msgsz)) < 0)
+		return r;
 	if (r)
 		s->port = n;
-	if ((r = opt_int(req, "count", 1, (1LL << 62), &n, ret_err)) < 0)
-		goto fail;
+	if ((r = opt_int(req, "count", 1, (1LL << 62), &n, msg, msgsz)) < 0)
+		return r;
 	if (r)
 		s->limit = n;
-	s->cap = d->conf.subscriber_queue;
-	s->q = calloc(s->cap, sizeof(*s->q));
-	if (!s->q) {
-		*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
-		goto fail;
-	}
-	s->c = c;
-	s->started_mono_ns = mono_ns();
+	return 0;
+}
 
-	res = json_object_new_object();
+/* The reply, then the stream's own header. */
+static int sub_greet(struct subscription *s)
+{
+	json_object *res = json_object_new_object();
+	int err;
+
 	json_object_object_add(res, "format",
 			       json_object_new_string(xpp_format_name(s->fmt)));
 	json_object_object_add(res, "record_version",
 			       json_object_new_int(XPP_RECORD_VERSION));
 	json_object_object_add(res, "record_size",
 			       json_object_new_int(sizeof(struct xpp_record)));
-	json_object_object_add(res, "queue", json_object_new_int(s->cap));
-	{
-		json_object *ok = reply_ok(res);
-		const char *line = json_object_to_json_string_ext(
-			ok, JSON_C_TO_STRING_PLAIN);
-		int err = client_write(c, line, strlen(line));
+	json_object_object_add(res, "queue", json_object_new_int64(s->cap));
+	err = conn_write_json(s->c, reply_ok(res));
+	if (!err && s->fmt == XPP_FMT_CSV)
+		err = conn_write(s->c, xpp_csv_header, strlen(xpp_csv_header));
+	if (!err && s->fmt == XPP_FMT_BINARY) {
+		struct xpp_stream_header h = {
+			.magic = XPP_STREAM_MAGIC,
+			.record_version = XPP_RECORD_VERSION,
+			.record_size = sizeof(struct xpp_record),
+		};
 
-		if (!err)
-			err = client_write(c, "\n", 1);
-		json_object_put(ok);
-		if (!err && s->fmt == XPP_FMT_CSV)
-			err = client_write(c, xpp_csv_header,
-					   strlen(xpp_csv_header));
-		if (!err && s->fmt == XPP_FMT_BINARY) {
-			struct xpp_stream_header h = {
-				.magic = XPP_STREAM_MAGIC,
-				.record_version = XPP_RECORD_VERSION,
-				.record_size = sizeof(struct xpp_record),
-			};
-
-			err = client_write(c, (const char *)&h, sizeof(h));
-		}
-		if (err) {
-			*ret_err = reply_error(XPP_E_INTERNAL, "out of memory");
-			goto fail;
-		}
+		err = conn_write(s->c, &h, sizeof(h));
 	}
-	*client_sub_slot(c) = s;
-	s->next = subs;
-	subs = s;
-	d->n_subscribers++;
-	pr_debug("subscriber uid %u: %s, queue %u", client_uid(c),
-		 xpp_format_name(s->fmt), s->cap);
-	return 0;
-fail:
-	free(s->q);
-	free(s);
-	return -EINVAL;
+	return err;
 }
 
-json_object *subscribers_json(struct daemon *d)
+int subscription_start(struct subscriptions *subs, struct conn *c,
+		       json_object *req, unsigned int max,
+		       unsigned int queue_len, char *msg, size_t msgsz)
+{
+	_cleanup_free_ struct subscription *s = NULL;
+	int err;
+
+	if (subs->n >= max)
+		return xpp_errmsg(msg, msgsz, -EUSERS,
+			    "the daemon already has max_subscribers (%u) "
+			    "subscribers",
+			    max);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return xpp_errmsg(msg, msgsz, -ENOMEM, "out of memory");
+	err = sub_parse(s, req, msg, msgsz);
+	if (err)
+		return err;
+	s->cap = queue_len;
+	s->q = calloc(s->cap, sizeof(*s->q));
+	if (!s->q)
+		return xpp_errmsg(msg, msgsz, -ENOMEM, "out of memory");
+	s->subs = subs;
+	s->c = c;
+	s->started_mono_ns = xpp_mono_ns();
+	err = sub_greet(s);
+	if (err) {
+		free(s->q);
+		return xpp_errmsg(msg, msgsz, err, "out of memory");
+	}
+	/* The connection is a stream now: its callbacks are ours. */
+	conn_ref(c);
+	conn_ignore_input(c);
+	conn_get_ops(c, &s->prev_ops, &s->prev_userdata);
+	conn_set_ops(c, &sub_ops, s);
+	s->next = subs->list;
+	subs->list = s;
+	subs->n++;
+	pr_debug("subscriber uid %u: %s, queue %u", conn_peer(c)->uid,
+		 xpp_format_name(s->fmt), s->cap);
+	TAKE_PTR(s);
+	return 0;
+}
+
+unsigned int subscriptions_count(const struct subscriptions *subs)
+{
+	return subs->n;
+}
+
+json_object *subscriptions_json(const struct subscriptions *subs)
 {
 	json_object *arr = json_object_new_array();
-	struct client_sub *s;
+	const struct subscription *s;
+	uint64_t now = xpp_mono_ns();
 
-	for (s = subs; s; s = s->next) {
+	for (s = subs->list; s; s = s->next) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "uid", json_object_new_int64(
-							 client_uid(s->c)));
+							 conn_peer(s->c)->uid));
 		json_object_object_add(o, "format", json_object_new_string(
 							    xpp_format_name(s->fmt)));
+		json_object_object_add(o, "queue", json_object_new_int64(s->cap));
 		json_object_object_add(o, "delivered",
 				       json_object_new_uint64(s->sent));
 		json_object_object_add(o, "queued",
@@ -439,9 +453,20 @@ json_object *subscribers_json(struct daemon *d)
 		json_object_object_add(o, "lost", json_object_new_uint64(s->lost));
 		json_object_object_add(
 			o, "age_s",
-			json_object_new_double(
-				(mono_ns() - s->started_mono_ns) / 1e9));
+			json_object_new_double((now - s->started_mono_ns) / 1e9));
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+void subscriptions_free(struct subscriptions *subs)
+{
+	if (!subs)
+		return;
+	/* Each close takes its subscription off the list. */
+	while (subs->list)
+		conn_close(subs->list->c);
+	free(subs->enc_cache[0]);
+	free(subs->enc_cache[1]);
+	free(subs);
 }

@@ -1,24 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Subscriptions: connections that asked for a stream of records. Each
+ * holds a reference to its connection and takes over its callbacks; the
+ * connection knows nothing of it. Records are queued raw per subscriber
+ * (a bounded queue, sized when the subscription starts) and encoded only
+ * as fast as the peer reads.
+ */
 #ifndef XPP_SUBSCRIBE_H
 #define XPP_SUBSCRIBE_H
 
-#include <stdbool.h>
-#include <sys/types.h>
+#include <stddef.h>
 
-struct client;
-struct daemon;
+#include <json-c/json.h>
 
-/* control.c accessors for the subscription module. */
-bool client_is_admin(const struct client *c);
-uid_t client_uid(const struct client *c);
-struct client_sub **client_sub_slot(struct client *c);
-/* Starts the write watcher of a client that has output waiting. */
-void client_want_write(struct client *c);
+#include "xpp/record.h"
 
-void subscribe_end(struct daemon *d, struct client *c);
-/* The subscriber's socket can take more output. */
-void subscriber_writable(struct daemon *d, struct client *c);
-/* Subscribers as JSON for stats: an array. */
-struct json_object *subscribers_json(struct daemon *d);
+struct conn;
+struct subscriptions;
+
+struct subscriptions *subscriptions_new(void);
+void subscriptions_free(struct subscriptions *subs);
+
+/*
+ * Turns c into a stream as req ({"cmd":"subscribe",...}, docs/protocol.md)
+ * asks, with a queue of queue_len records, unless max subscriptions exist
+ * already. Queues the reply and the stream's header on c. Returns 0, or
+ * -EINVAL (a bad field), -ENODEV (no such interface), -EUSERS (max
+ * reached), -ENOMEM, with a message for the peer in msg.
+ */
+int subscription_start(struct subscriptions *subs, struct conn *c,
+		       json_object *req, unsigned int max,
+		       unsigned int queue_len, char *msg, size_t msgsz);
+
+/* Queues a record for every subscriber that wants it. */
+void subscriptions_deliver(struct subscriptions *subs,
+			   const struct xpp_record *r);
+/* Encodes queued records for the peers, within a budget per call. */
+void subscriptions_flush(struct subscriptions *subs);
+
+unsigned int subscriptions_count(const struct subscriptions *subs);
+/* [{"uid":..,"format":..,"queue":..,"delivered":..,"queued":..,"lost":..,
+ * "age_s":..}, ...] */
+json_object *subscriptions_json(const struct subscriptions *subs);
 
 #endif

@@ -312,8 +312,9 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 	if (err) {
 		err = dp_err(dp, err,
 			     "loading the XDP program: %s (the kernel needs "
-			     "BPF, BTF and ring buffers: Linux 5.8 or newer, "
-			     "and CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)",
+			     "BTF, the BPF JIT and mmapable BPF arrays: Linux "
+			     "6.1 or newer, and CAP_BPF, CAP_NET_ADMIN, "
+			     "CAP_PERFMON)",
 			     strerror(-err));
 		goto fail;
 	}

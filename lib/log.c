@@ -86,7 +86,7 @@ static void vlog_iface(int level, const char *iface, const char *fmt,
 		if (iface)
 			r = sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", level,
 					    "SYSLOG_IDENTIFIER=%s", log_prog,
-					    "IFACE=%s", iface, NULL);
+					    "INTERFACE=%s", iface, NULL);
 		else
 			r = sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", level,
 					    "SYSLOG_IDENTIFIER=%s", log_prog,
@@ -146,4 +146,14 @@ int xpp_log_errno(int level, int err, const char *fmt, ...)
 	}
 	errno = err;
 	return -err;
+}
+
+int xpp_errmsg(char *buf, size_t sz, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+	return err;
 }

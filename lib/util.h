@@ -4,7 +4,9 @@
 #define XPP_UTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -41,5 +43,14 @@ static inline void closep(int *fd)
 		(fd) = -1;                     \
 		_fd;                           \
 	})
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock of the records' ts_ns. */
+static inline uint64_t xpp_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 #endif /* XPP_UTIL_H */

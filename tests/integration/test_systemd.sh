@@ -5,7 +5,7 @@
 # with systemd-nspawn on a tmpfs overlay of this machine's own root, its
 # own network namespace and a private bpffs. Socket activation on the
 # first xdpctl call, attach and exact stats with traffic on a veth pair
-# inside, systemctl status/reload/restart/stop, the journal (with IFACE=),
+# inside, systemctl status/reload/restart/stop, the journal (with INTERFACE=),
 # the watchdog restarting a hung daemon, attachments and counters kept
 # across restarts. Everything is torn down on exit, also on failure.
 . "$(dirname "$0")/lib.sh"
@@ -160,8 +160,8 @@ test_journal_names_the_interface() {
 	local out
 	out=$(cin journalctl -u xdp-preprocd --no-pager -o cat)
 	grep -q "attached to interface v0" <<<"$out" || fail "journal: $out"
-	out=$(cin journalctl -u xdp-preprocd IFACE=v0 --no-pager -o cat)
-	grep -q "attached to interface v0" <<<"$out" || fail "no IFACE=v0 field"
+	out=$(cin journalctl -u xdp-preprocd INTERFACE=v0 --no-pager -o cat)
+	grep -q "attached to interface v0" <<<"$out" || fail "no INTERFACE=v0 field"
 	# Priorities: the attach line is a notice (5).
 	out=$(cin journalctl -u xdp-preprocd -p notice --no-pager -o cat)
 	grep -q "attached to interface v0" <<<"$out" || fail "attach not at notice"
