@@ -25,8 +25,16 @@
 #include "xpp/maps.h"
 #include "xpp/record.h"
 
+#ifndef offsetofend
+#define offsetofend(TYPE, MEMBER) \
+	(__builtin_offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
+#endif
+
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
+#endif
+#ifndef ETH_P_QINQ1
+#define ETH_P_QINQ1 0x9100
 #endif
 /* IPv6 extension headers of the generic format, beyond linux/in6.h. */
 #ifndef IPPROTO_HIP
@@ -35,13 +43,44 @@
 #ifndef IPPROTO_SHIM6
 #define IPPROTO_SHIM6 140
 #endif
-#ifndef ETH_P_QINQ1
-#define ETH_P_QINQ1 0x9100
-#endif
-#define VLAN_HLEN 4
+
+/* Header layouts that uapi does not export, as the kernel (and
+ * progs/bpf_flow.c, xdp-tools' parsing_helpers.h) define them. */
+struct vlan_hdr {
+	__be16 h_vlan_TCI;
+	__be16 h_vlan_encapsulated_proto;
+};
+
+struct frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* One option of a hop-by-hop or destination options header (RFC 8200
+ * 4.2); Pad1 (IPV6_TLV_PAD1) is the type byte alone. */
+struct ipv6_opt_tlv {
+	__u8 type;
+	__u8 len;
+};
+
+#define VLAN_MAX_DEPTH 2
 #define VLAN_VID_MASK 0x0fff
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
+#define IP6_MF 0x0001
+#define IP6_OFFSET 0xfff8
+/* The largest IP packet a 16-bit length field can describe. */
+#define IP_MAX_LEN 0xffff
+
+/* Extension header lengths, as the kernel's net/ipv6.h computes them. */
+#define ipv6_optlen(h) (((h)->hdrlen + 1) << 3)
+#define ipv6_authlen(h) (((h)->hdrlen + 2) << 2)
+/* The longest a generic extension header can be (hdrlen 255). */
+#define IPV6_OPTLEN_MAX ((0xff + 1) << 3)
+/* Options of one extension header looked at before taking it as good. */
+#define IPV6_OPTS_WALK_MAX 16
 
 /* Packet offsets are kept below this so the verifier can bound them:
  * offset + length must stay under its 64 KiB packet range limit. */
@@ -278,32 +317,37 @@ trunc:
  * len bytes at off lie within the IP packet (which ends at lim). An option
  * that runs past the header but not past the packet is only odd; one that
  * runs past the packet is where decoders stop, so the walk stops too.
- * Walks up to 16 options; longer runs are taken as good. A global
- * function: verified once.
+ * Walks up to IPV6_OPTS_WALK_MAX options; longer runs are taken as good.
+ * A global function: verified once.
  */
 __noinline int xpp_opts_ok(struct xdp_md *ctx, __u32 off, __u32 len,
 			   __u32 lim)
 {
 	struct parse pp = parse_init(ctx), *p = &pp;
-	__u32 pos = 2, avail;
-	__u8 *b;
+	/* 32-bit like pos: a size_t would widen the sums below. */
+	const __u32 tlv_len = sizeof(struct ipv6_opt_tlv);
+	__u32 pos = sizeof(struct ipv6_opt_hdr), avail;
+	struct ipv6_opt_tlv *opt;
 	int i;
 
-	if (len > 2048 || lim < off)
+	if (len > IPV6_OPTLEN_MAX || lim < off)
 		return 1;
 	avail = lim - off;
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < IPV6_OPTS_WALK_MAX; i++) {
 		if (pos >= len)
 			return 1;
-		if (pos >= avail || !(b = ptr_at(p, off + pos, 1)))
+		if (pos >= avail ||
+		    !(opt = ptr_at(p, off + pos,
+				   offsetofend(struct ipv6_opt_tlv, type))))
 			return 0;
-		if (b[0] == 0) { /* Pad1 */
+		if (opt->type == IPV6_TLV_PAD1) {
 			pos++;
 			continue;
 		}
-		if (pos + 2 > avail || !(b = ptr_at(p, off + pos, 2)))
+		if (pos + tlv_len > avail ||
+		    !(opt = ptr_at(p, off + pos, tlv_len)))
 			return 0;
-		pos += 2 + b[1];
+		pos += tlv_len + opt->len;
 		if (pos > avail)
 			return 0;
 	}
@@ -363,8 +407,8 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 		/* Total length 0: a segmentation-offload capture. Like
 		 * decoders, take the IP packet to end with the frame. */
 		tot = p->data_end - (p->data + off);
-		if (tot > 0xffff)
-			tot = 0xffff;
+		if (tot > IP_MAX_LEN)
+			tot = IP_MAX_LEN;
 	}
 	if (tot < hlen) {
 		note(p, XPP_M_IP4_LEN);
@@ -403,8 +447,10 @@ __noinline int xpp_ipv6_walk(struct xdp_md *ctx, struct xpp_record *r,
 			     __u32 off, __u32 lim, __u8 nexthdr)
 {
 	struct parse pp = parse_init(ctx), *p = &pp;
+	struct ipv6_opt_hdr *eh;
+	struct frag_hdr *fh;
 	__u32 len;
-	__u8 nh, *b;
+	__u8 nh;
 	int i;
 
 	if (!r)
@@ -420,27 +466,30 @@ __noinline int xpp_ipv6_walk(struct xdp_md *ctx, struct xpp_record *r,
 		case IPPROTO_HIP:
 		case IPPROTO_SHIM6:
 			/* The generic extension header format (RFC 6564). */
-			if (!(b = l4_at(p, off, 2)))
+			if (!(eh = l4_at(p, off, sizeof(*eh))))
 				goto ext_trunc;
-			len = (b[1] + 1) * 8;
+			len = ipv6_optlen(eh);
 			break;
 		case IPPROTO_AH:
-			if (!(b = l4_at(p, off, 2)))
+			/* Opens as the generic format, length in 4-byte
+			 * units less 2 (RFC 4302). */
+			if (!(eh = l4_at(p, off, sizeof(*eh))))
 				goto ext_trunc;
-			len = (b[1] + 2) * 4;
+			len = ipv6_authlen(eh);
 			break;
 		case IPPROTO_FRAGMENT: {
 			__u16 fo;
 
-			if (!(b = l4_at(p, off, 8)))
+			if (!(fh = l4_at(p, off, sizeof(*fh))))
 				goto ext_trunc;
-			len = 8;
-			fo = bpf_ntohs(*(__be16 *)(b + 2));
-			if (fo & 0xfff9) /* offset or M */
+			eh = (struct ipv6_opt_hdr *)fh; /* nexthdr first */
+			len = sizeof(*fh);
+			fo = bpf_ntohs(fh->frag_off);
+			if (fo & (IP6_OFFSET | IP6_MF))
 				r->flags |= XPP_F_FRAGMENT;
-			if (fo & 0xfff8) {
+			if (fo & IP6_OFFSET) {
 				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
-				r->proto = b[0];
+				r->proto = fh->nexthdr;
 				return p->malformed;
 			}
 			break;
@@ -458,7 +507,7 @@ __noinline int xpp_ipv6_walk(struct xdp_md *ctx, struct xpp_record *r,
 		if ((nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) &&
 		    !xpp_opts_ok(p->ctx, off, len, p->lim))
 			goto ext_bad;
-		nh = b[0];
+		nh = eh->nexthdr;
 		off += len;
 	}
 
@@ -539,8 +588,8 @@ static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
 {
 	struct ethhdr *eth = ptr_at(p, 0, sizeof(*eth));
 	__u32 off = sizeof(*eth);
+	struct vlan_hdr *tag;
 	__u16 proto;
-	__u8 *tag;
 	int i;
 
 	if (!eth) {
@@ -550,22 +599,22 @@ static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
 	proto = eth->h_proto;
 
 #pragma unroll
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
 		if (!is_vlan_tpid(proto))
 			break;
-		if (!(tag = ptr_at(p, off, VLAN_HLEN))) {
+		if (!(tag = ptr_at(p, off, sizeof(*tag)))) {
 			note(p, XPP_M_VLAN_TRUNC);
 			return -1;
 		}
 		if (i == 0) {
-			r->vlan = bpf_ntohs(*(__be16 *)tag) & VLAN_VID_MASK;
+			r->vlan = bpf_ntohs(tag->h_vlan_TCI) & VLAN_VID_MASK;
 			r->flags |= XPP_F_VLAN;
 		} else {
 			r->flags |= XPP_F_VLAN_QINQ;
 		}
 		p->tags++;
-		proto = *(__be16 *)(tag + 2);
-		off += VLAN_HLEN;
+		proto = tag->h_vlan_encapsulated_proto;
+		off += sizeof(*tag);
 	}
 	if (is_vlan_tpid(proto)) {
 		note(p, XPP_M_VLAN_DEPTH);
