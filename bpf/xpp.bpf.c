@@ -19,6 +19,10 @@
 #include <linux/ip.h>
 #include <linux/in6.h>
 #include <linux/ipv6.h>
+/* struct icmp6hdr is ICMP's layout too (linux/icmp.h needs libc). */
+#include <linux/icmpv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -65,6 +69,11 @@ struct ipv6_opt_tlv {
 	__u8 len;
 };
 
+/* SCTP common header and DCCP generic header: ports, then fields the
+ * program does not read (linux/sctp.h, linux/dccp.h). */
+#define SCTP_HDR_LEN 12
+#define DCCP_HDR_LEN 12
+
 #define VLAN_MAX_DEPTH 2
 #define VLAN_VID_MASK 0x0fff
 #define IP_MF 0x2000
@@ -81,6 +90,14 @@ struct ipv6_opt_tlv {
 #define IPV6_OPTLEN_MAX ((0xff + 1) << 3)
 /* Options of one extension header looked at before taking it as good. */
 #define IPV6_OPTS_WALK_MAX 16
+
+/* The TCP header bytes with the data offset (in 32-bit words, the high
+ * nibble) and with the flags, CWR..FIN (the kernel's tcp_flag_byte()).
+ * Read as bytes: struct tcphdr has them as bit-fields of one __u16, and
+ * th->doff loads both bytes, one past a bound that ends with the first. */
+#define TCP_DOFF_OFF offsetofend(struct tcphdr, ack_seq)
+#define TCP_FLAGS_OFF (TCP_DOFF_OFF + 1)
+#define tcp_doff(b) ((b)[TCP_DOFF_OFF] >> 4)
 
 /* Packet offsets are kept below this so the verifier can bound them:
  * offset + length must stay under its 64 KiB packet range limit. */
@@ -238,6 +255,32 @@ static __always_inline void copy_v6(__u8 *dst, const __u8 *src)
 	*(__u32 *)(dst + 12) = *(const __u32 *)(src + 12);
 }
 
+/* TCP, UDP, UDP-Lite, SCTP and DCCP headers all open with the ports. */
+static __always_inline void read_ports(struct parse *p, struct xpp_record *r,
+				       __u32 off)
+{
+	struct udphdr *uh = l4_at(p, off, offsetofend(struct udphdr, dest));
+
+	if (uh) {
+		r->sport = bpf_ntohs(uh->source);
+		r->dport = bpf_ntohs(uh->dest);
+	}
+}
+
+/* The fixed part of a header that opens with the ports. */
+static __always_inline __u32 l4_fixed_len(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE: /* UDP's header */
+		return sizeof(struct udphdr);
+	case IPPROTO_SCTP:
+		return SCTP_HDR_LEN;
+	default:
+		return DCCP_HDR_LEN;
+	}
+}
+
 /*
  * Ports (or ICMP type and code), TCP flags and window, read field by field
  * so that a header cut short still yields what it does contain. lim is the
@@ -250,6 +293,8 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
 			    __u32 off, __u32 lim)
 {
 	struct parse pp = parse_init(ctx), *p = &pp;
+	struct icmp6hdr *icmp;
+	struct tcphdr *th;
 	__u8 *b;
 
 	if (!r)
@@ -257,50 +302,44 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
 	p->lim = lim;
 	switch (r->proto) {
 	case IPPROTO_TCP:
-		if ((b = l4_at(p, off, 4))) {
-			r->sport = bpf_ntohs(*(__be16 *)b);
-			r->dport = bpf_ntohs(*(__be16 *)(b + 2));
-		}
-		if ((b = l4_at(p, off, 13)) && (b[12] >> 4) < 5) {
+		read_ports(p, r, off);
+		if ((b = l4_at(p, off, TCP_DOFF_OFF + 1)) &&
+		    tcp_doff(b) < sizeof(struct tcphdr) / 4) {
 			/* A header shorter than its fixed part: decoders
 			 * stop after the ports, and so do we. */
 			r->flags |= XPP_F_TCP_BAD_DOFF;
 			note(p, XPP_M_TCP_DOFF);
 			return p->malformed;
 		}
-		if ((b = l4_at(p, off, 14)))
-			r->tcp_flags = b[13];
-		if ((b = l4_at(p, off, 16)))
-			r->tcp_window = bpf_ntohs(*(__be16 *)(b + 14));
-		if (!l4_at(p, off, 20))
+		if ((b = l4_at(p, off, TCP_FLAGS_OFF + 1)))
+			r->tcp_flags = b[TCP_FLAGS_OFF];
+		if ((th = l4_at(p, off, offsetofend(struct tcphdr, window))))
+			r->tcp_window = bpf_ntohs(th->window);
+		if (!l4_at(p, off, sizeof(struct tcphdr)))
 			goto trunc;
 		return p->malformed;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
 	case IPPROTO_DCCP: {
-		/* Ports first in all four; fixed parts of 8, 8, 12, 12. */
-		__u32 fixed = r->proto == IPPROTO_UDP ||
-				      r->proto == IPPROTO_UDPLITE ?
-				      8 :
-				      12;
+		__u32 fixed = l4_fixed_len(r->proto);
 
-		if ((b = l4_at(p, off, 4))) {
-			r->sport = bpf_ntohs(*(__be16 *)b);
-			r->dport = bpf_ntohs(*(__be16 *)(b + 2));
-		}
+		read_ports(p, r, off);
 		if (!l4_at(p, off, fixed))
 			goto trunc;
 		return p->malformed;
 	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if ((b = l4_at(p, off, 1)))
-			r->sport = b[0];
-		if ((b = l4_at(p, off, 2)))
-			r->dport = b[1];
-		/* Type, code, checksum and 4 bytes the type defines. */
-		if (!l4_at(p, off, 8))
+		/* Type, code, checksum and 4 bytes the type defines, in
+		 * ICMP as in ICMPv6. */
+		if ((icmp = l4_at(p, off,
+				  offsetofend(struct icmp6hdr, icmp6_type))))
+			r->sport = icmp->icmp6_type;
+		if ((icmp = l4_at(p, off,
+				  offsetofend(struct icmp6hdr, icmp6_code))))
+			r->dport = icmp->icmp6_code;
+		if (!l4_at(p, off, sizeof(struct icmp6hdr)))
 			goto trunc;
 		return p->malformed;
 	default:
