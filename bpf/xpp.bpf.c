@@ -29,6 +29,9 @@
 #include "xpp/maps.h"
 #include "xpp/record.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 #ifndef offsetofend
 #define offsetofend(TYPE, MEMBER) \
 	(__builtin_offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
@@ -700,7 +703,7 @@ static __always_inline int selected(const struct xpp_config *cfg,
 				    const struct xpp_record *r)
 {
 	if (cfg->flags & XPP_CFG_PROTO_FILTER &&
-	    !bit_set(cfg->proto_map, r->proto, 256 / 64))
+	    !bit_set(cfg->proto_map, r->proto, ARRAY_SIZE(cfg->proto_map)))
 		return 0;
 	if (cfg->flags & XPP_CFG_PORT_FILTER) {
 		if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
@@ -708,8 +711,10 @@ static __always_inline int selected(const struct xpp_config *cfg,
 		if (r->flags & (XPP_F_FRAG_LATER | XPP_F_L4_TRUNC) &&
 		    !r->sport && !r->dport)
 			return 0;
-		if (!bit_set(cfg->port_map, r->sport, 65536 / 64) &&
-		    !bit_set(cfg->port_map, r->dport, 65536 / 64))
+		if (!bit_set(cfg->port_map, r->sport,
+			     ARRAY_SIZE(cfg->port_map)) &&
+		    !bit_set(cfg->port_map, r->dport,
+			     ARRAY_SIZE(cfg->port_map)))
 			return 0;
 	}
 	return 1;
