@@ -105,6 +105,17 @@ struct ipv6_opt_tlv {
 /* Packet offsets are kept below this so the verifier can bound them:
  * offset + length must stay under its 64 KiB packet range limit. */
 #define XPP_MAX_OFF 0x7fff
+/* ptr_at() bounds offsets by masking them with XPP_MAX_OFF: that keeps
+ * every offset up to it only if it is all ones, and the mask is an ALU
+ * immediate, a sign-extended 32-bit value. */
+_Static_assert((XPP_MAX_OFF & (XPP_MAX_OFF + 1)) == 0 &&
+		       XPP_MAX_OFF <= 0x7fffffff,
+	       "XPP_MAX_OFF must be 2^n - 1 (a mask), n < 32");
+/* The verifier's packet range limit (kernel/bpf/verifier.c), against
+ * the longest read: a whole IPv6 extension header. */
+#define MAX_PACKET_OFF 0xffff
+_Static_assert(XPP_MAX_OFF + IPV6_OPTLEN_MAX <= MAX_PACKET_OFF,
+	       "XPP_MAX_OFF leaves no room for the longest read");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -209,7 +220,7 @@ static __always_inline void *ptr_at(struct parse *p, __u32 off, __u32 len)
 		return NULL;
 	/* Bound the very register that is added to the packet pointer:
 	 * clang may otherwise check one copy and add another. */
-	asm volatile("%0 &= 0x7fff" : "+r"(o));
+	asm volatile("%0 &= %1" : "+r"(o) : "i"(XPP_MAX_OFF));
 	ptr = p->data + o;
 	if (ptr + len > p->data_end)
 		return NULL;
