@@ -754,9 +754,8 @@ static __always_inline int emit(const struct xpp_config *cfg,
 {
 	struct xpp_ring_pos *pos;
 	struct xpp_record *slot;
-	__u64 *dst, *src, prod, fill;
+	__u64 prod, fill;
 	__u32 idx, next;
-	int i;
 
 	r->seq = st->seq++;
 	r->ring = cpu;
@@ -778,12 +777,9 @@ static __always_inline int emit(const struct xpp_config *cfg,
 	if (!slot)
 		return 0;
 	st->busy = 1;
-	/* Typed 8-byte stores: a byte-wise copy costs twice as much. */
-	dst = (__u64 *)slot;
-	src = (__u64 *)r;
-#pragma unroll
-	for (i = 0; i < XPP_RECORD_SIZE / 8; i++)
-		dst[i] = src[i];
+	/* Nine 8-byte loads and stores, as the record is 8-byte aligned
+	 * (measured: the same instructions as a __u64 loop, not bytes). */
+	*slot = *r;
 	pos->widx = next < ring_slots ? next : 0;
 	publish(&pos->prod, prod + 1);
 	st->busy = 0;
