@@ -279,17 +279,6 @@ static void no_record(const struct pkt *p, enum xpp_malformed kind, int vlan)
 	expect_counters(&want);
 }
 
-static void ipv4_udp(struct pkt *p, const char *src, const char *dst,
-		     uint16_t sport, uint16_t dport, size_t payload)
-{
-	pkt_init(p);
-	pkt_eth(p, ETH_P_IP);
-	pkt_ipv4(p, src, dst, IPPROTO_UDP, 64, 5, 0);
-	pkt_udp(p, sport, dport);
-	pkt_payload(p, payload, 0xab);
-	pkt_finish(p);
-}
-
 static void ipv4_tcp(struct pkt *p, uint16_t sport, uint16_t dport)
 {
 	pkt_init(p);
@@ -306,7 +295,7 @@ static void test_ipv4_udp(void)
 	struct pkt p;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 40000, 53, 18);
+	pkt_frame_udp4(&p, V4A, V4B, 40000, 53, 18);
 	one_record(&p, &(struct want){
 			       .src = V4A, .dst = V4B, .ip_version = 4,
 			       .proto = 17, .ttl = 64, .sport = 40000,
@@ -326,7 +315,7 @@ static void test_counter_slots(void)
 	int err = 0;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	run_pass(&p);
 	get_counters(&c);
 	ASSERT_EQ(c.packets, 1);
@@ -729,14 +718,9 @@ static void test_ipv6_atomic_fragment(void)
 /* n destination-options headers, then UDP. */
 static void ipv6_dst_chain(struct pkt *p, int n)
 {
-	int i;
-
 	pkt_init(p);
 	pkt_eth(p, ETH_P_IPV6);
-	pkt_ipv6(p, V6A, V6B, IPPROTO_DSTOPTS, 64);
-	for (i = 0; i < n; i++)
-		pkt_ext(p, IPPROTO_DSTOPTS,
-			i == n - 1 ? IPPROTO_UDP : IPPROTO_DSTOPTS, 0);
+	pkt_ipv6_dstopts(p, V6A, V6B, 64, n, IPPROTO_UDP);
 	pkt_udp(p, 1111, 2222);
 	pkt_finish(p);
 }
@@ -802,13 +786,7 @@ static void test_trunc_sweep_vlan_ipv4_tcp(void)
 	struct pkt full, p;
 	size_t len;
 
-	pkt_init(&full);
-	pkt_eth(&full, ETH_P_8021Q);
-	pkt_vlan(&full, 42, ETH_P_IP);
-	pkt_ipv4(&full, V4A, V4B, IPPROTO_TCP, 64, 5, 0);
-	pkt_tcp(&full, 1234, 80, TCP_SYN, 29200);
-	pkt_payload(&full, 6, 0x55);
-	pkt_finish(&full);
+	pkt_frame_vlan_tcp4(&full, V4A, V4B);
 	ASSERT_EQ(full.len, 64);
 
 	for (len = 0; len <= full.len; len++) {
@@ -879,13 +857,7 @@ static void test_trunc_sweep_ipv6_ext_udp(void)
 	struct pkt full, p;
 	size_t len;
 
-	pkt_init(&full);
-	pkt_eth(&full, ETH_P_IPV6);
-	pkt_ipv6(&full, V6A, V6B, IPPROTO_HOPOPTS, 64);
-	pkt_ext(&full, IPPROTO_HOPOPTS, IPPROTO_UDP, 0);
-	pkt_udp(&full, 3000, 4000);
-	pkt_payload(&full, 4, 0x66);
-	pkt_finish(&full);
+	pkt_frame_hbh_udp6(&full, V6A, V6B);
 	ASSERT_EQ(full.len, 74);
 
 	for (len = 0; len <= full.len; len++) {
@@ -974,7 +946,7 @@ static void test_ipv4_bad_ihl(void)
 	struct pkt p;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	p.b[14] = 0x44; /* IHL 4: 16 bytes, shorter than any header */
 	no_record(&p, XPP_M_IP4_IHL, 0);
 }
@@ -984,7 +956,7 @@ static void test_ipv4_bad_version(void)
 	struct pkt p;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	p.b[14] = 0x65; /* version 6 behind an IPv4 ethertype */
 	no_record(&p, XPP_M_IP4_VERSION, 0);
 }
@@ -1008,7 +980,7 @@ static void test_ipv4_total_len_below_header(void)
 	struct pkt p;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	pkt_put16(&p, 16, 19);
 	no_record(&p, XPP_M_IP4_LEN, 0);
 }
@@ -1071,7 +1043,7 @@ static void test_ipv4_total_length_zero(void)
 	struct pkt p;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 7, 8, 10);
+	pkt_frame_udp4(&p, V4A, V4B, 7, 8, 10);
 	pkt_put16(&p, 16, 0); /* segmentation offload: length 0 */
 	one_record(&p, &(struct want){
 			       .src = V4A, .dst = V4B, .ip_version = 4,
@@ -1192,7 +1164,7 @@ static void test_runt_frame(void)
 	struct pkt p;
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	p.len = 13;
 	no_record(&p, XPP_M_ETH_TRUNC, 0);
 }
@@ -1244,7 +1216,7 @@ static void test_sampling_one_in_three(void)
 	cfg.sample_n = 3;
 	ASSERT_OK(xpp_datapath__config_set(dp, &cfg));
 	for (i = 0; i < 9; i++) {
-		ipv4_udp(&p, V4A, V4B, 1000 + i, 53, 0);
+		pkt_frame_udp4(&p, V4A, V4B, 1000 + i, 53, 0);
 		run_pass(&p);
 		ASSERT_PASSED();
 	}
@@ -1270,7 +1242,7 @@ static void test_proto_filter(void)
 	cfg.flags = XPP_CFG_PROTO_FILTER;
 	xpp_config_set_proto(&cfg, IPPROTO_TCP);
 	ASSERT_OK(xpp_datapath__config_set(dp, &cfg));
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	run_pass(&p);
 	ipv4_tcp(&p, 3, 4);
 	run_pass(&p);
@@ -1294,11 +1266,11 @@ static void test_port_filter(void)
 	xpp_config_set_port(&cfg, 53);
 	xpp_config_set_port(&cfg, 65535);
 	ASSERT_OK(xpp_datapath__config_set(dp, &cfg));
-	ipv4_udp(&p, V4A, V4B, 40000, 53, 0); /* dport matches */
+	pkt_frame_udp4(&p, V4A, V4B, 40000, 53, 0); /* dport matches */
 	run_pass(&p);
-	ipv4_udp(&p, V4A, V4B, 53, 40000, 0); /* sport matches */
+	pkt_frame_udp4(&p, V4A, V4B, 53, 40000, 0); /* sport matches */
 	run_pass(&p);
-	ipv4_udp(&p, V4A, V4B, 54, 52, 0); /* neither */
+	pkt_frame_udp4(&p, V4A, V4B, 54, 52, 0); /* neither */
 	run_pass(&p);
 	ipv4_tcp(&p, 65535, 1); /* TCP, highest port */
 	run_pass(&p);
@@ -1327,7 +1299,7 @@ static void test_drop_selected(void)
 	cfg.sample_n = 2;
 	ASSERT_OK(xpp_datapath__config_set(dp, &cfg));
 
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	ASSERT_OK(run(p.b, p.len, &verdict));
 	ASSERT_EQ(verdict, XDP_DROP);
 	/* Selected but sampled out: still the selected verdict. */
@@ -1357,7 +1329,7 @@ static void test_seq_consecutive(void)
 
 	reset();
 	for (i = 0; i < 100; i++) {
-		ipv4_udp(&p, V4A, V4B, i, i, 0);
+		pkt_frame_udp4(&p, V4A, V4B, i, i, 0);
 		run_pass(&p);
 		ASSERT_PASSED();
 	}
@@ -1389,7 +1361,7 @@ static void test_ring_full_counted(void)
 		xpp_datapath__destroy(small);
 		ASSERT_TRUE(srd);
 	}
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	for (i = 0; i < sent; i++)
 		if (test_run(xpp_datapath__prog_fd(small), p.b, p.len, NULL,
 			     &verdict) < 0)
@@ -1435,7 +1407,7 @@ static void test_wakeup_only_past_mark(void)
 	int efd = xpp_reader__epoll_fd(rd);
 
 	reset();
-	ipv4_udp(&p, V4A, V4B, 1, 2, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
 	run_n_undrained(&p, 200);
 	ASSERT_PASSED();
 	/* Default: records wait, nobody is woken. Wakeups are delivered
@@ -1489,7 +1461,7 @@ static void test_counters_add_up(void)
 	for (i = 0; i < 300; i++) {
 		switch (i % 5) {
 		case 0:
-			ipv4_udp(&p, V4A, V4B, i, 1, i % 7);
+			pkt_frame_udp4(&p, V4A, V4B, i, 1, i % 7);
 			break;
 		case 1:
 			ipv4_tcp(&p, i, 2);
@@ -1507,7 +1479,7 @@ static void test_counters_add_up(void)
 			pkt_payload(&p, 28, 0);
 			break;
 		default:
-			ipv4_udp(&p, V4A, V4B, i, 1, 0);
+			pkt_frame_udp4(&p, V4A, V4B, i, 1, 0);
 			p.len = 14 + i % 20; /* truncated IPv4 */
 		}
 		run_pass(&p);
@@ -1648,7 +1620,7 @@ static void ifindex_queue_body(const char *ns, int *ret_nsfd)
 			     XDP_FLAGS_DRV_MODE, NULL);
 	if (err)
 		SKIP("native XDP on veth: %s", strerror(-err));
-	ipv4_udp(&p, V4A, V4B, 9, 9, 0);
+	pkt_frame_udp4(&p, V4A, V4B, 9, 9, 0);
 	ctx.data_end = p.len;
 	ctx.ingress_ifindex = ifindex;
 	ctx.rx_queue_index = 3;

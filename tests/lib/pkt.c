@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +226,48 @@ void pkt_finish(struct pkt *p)
 		return;
 	pkt_put16(p, p->l4 + ck, 0);
 	pkt_put16(p, p->l4 + ck, fold(sum16(p->b + p->l4, l4len, pseudo)));
+}
+
+void pkt_ipv6_dstopts(struct pkt *p, const char *src, const char *dst,
+		      uint8_t hop_limit, int n, uint8_t nexthdr)
+{
+	int i;
+
+	pkt_ipv6(p, src, dst, n ? IPPROTO_DSTOPTS : nexthdr, hop_limit);
+	for (i = 0; i < n; i++)
+		pkt_ext(p, IPPROTO_DSTOPTS,
+			i == n - 1 ? nexthdr : IPPROTO_DSTOPTS, 0);
+}
+
+void pkt_frame_udp4(struct pkt *p, const char *src, const char *dst,
+		    uint16_t sport, uint16_t dport, size_t payload)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, src, dst, IPPROTO_UDP, 64, 5, 0);
+	pkt_udp(p, sport, dport);
+	pkt_payload(p, payload, 0x5a);
+	pkt_finish(p);
+}
+
+void pkt_frame_vlan_tcp4(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_8021Q);
+	pkt_vlan(p, 42, ETH_P_IP);
+	pkt_ipv4(p, src, dst, IPPROTO_TCP, 64, 5, 0);
+	pkt_tcp(p, 1234, 80, 0x02 /* SYN */, 29200);
+	pkt_payload(p, 6, 0x55);
+	pkt_finish(p);
+}
+
+void pkt_frame_hbh_udp6(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IPV6);
+	pkt_ipv6(p, src, dst, IPPROTO_HOPOPTS, 64);
+	pkt_ext(p, IPPROTO_HOPOPTS, IPPROTO_UDP, 0);
+	pkt_udp(p, 3000, 4000);
+	pkt_payload(p, 4, 0x66);
+	pkt_finish(p);
 }

@@ -45,6 +45,21 @@ void pkt_payload(struct pkt *p, size_t n, uint8_t fill);
 /* Sets IP and L4 lengths and checksums from what was built. */
 void pkt_finish(struct pkt *p);
 
+/* An IPv6 header and n destination-options headers (none when n is 0),
+ * the last naming nexthdr. */
+void pkt_ipv6_dstopts(struct pkt *p, const char *src, const char *dst,
+		      uint8_t hop_limit, int n, uint8_t nexthdr);
+
+/* Whole frames, finished, that both the BPF tests and the captures use. */
+/* Ethernet, IPv4 (TTL 64), UDP, payload bytes of 0x5a. */
+void pkt_frame_udp4(struct pkt *p, const char *src, const char *dst,
+		    uint16_t sport, uint16_t dport, size_t payload);
+/* The two frames cut at every length, 64 and 74 bytes whole:
+ * Ethernet, VLAN 42, IPv4, TCP 1234 > 80 SYN window 29200, 6 bytes;
+ * Ethernet, IPv6, hop-by-hop options, UDP 3000 > 4000, 4 bytes. */
+void pkt_frame_vlan_tcp4(struct pkt *p, const char *src, const char *dst);
+void pkt_frame_hbh_udp6(struct pkt *p, const char *src, const char *dst);
+
 void pkt_put16(struct pkt *p, size_t off, uint16_t v); /* network order */
 uint16_t pkt_get16(const struct pkt *p, size_t off);
 

@@ -59,16 +59,6 @@ static void frame(const struct pkt *p)
 	frame_cut(p, 0);
 }
 
-static void udp4(struct pkt *p, uint16_t sport, uint16_t dport, size_t pay)
-{
-	pkt_init(p);
-	pkt_eth(p, ETH_P_IP);
-	pkt_ipv4(p, A4, B4, IPPROTO_UDP, 64, 5, 0);
-	pkt_udp(p, sport, dport);
-	pkt_payload(p, pay, 0x5a);
-	pkt_finish(p);
-}
-
 static void tcp4(struct pkt *p, unsigned int ihl, uint8_t flags)
 {
 	pkt_init(p);
@@ -81,14 +71,9 @@ static void tcp4(struct pkt *p, unsigned int ihl, uint8_t flags)
 
 static void tcp6_ext(struct pkt *p, int n_ext)
 {
-	int i;
-
 	pkt_init(p);
 	pkt_eth(p, ETH_P_IPV6);
-	pkt_ipv6(p, A6, B6, n_ext ? IPPROTO_DSTOPTS : IPPROTO_TCP, 33);
-	for (i = 0; i < n_ext; i++)
-		pkt_ext(p, IPPROTO_DSTOPTS,
-			i == n_ext - 1 ? IPPROTO_TCP : IPPROTO_DSTOPTS, 0);
+	pkt_ipv6_dstopts(p, A6, B6, 33, n_ext, IPPROTO_TCP);
 	pkt_tcp(p, 8080, 61000, 0x18, 1000);
 	pkt_payload(p, 8, 0x22);
 	pkt_finish(p);
@@ -97,11 +82,11 @@ static void tcp6_ext(struct pkt *p, int n_ext)
 static void corpus(void)
 {
 	struct pkt p;
-	size_t len, full;
+	size_t len;
 	int i;
 
 	/* The plain kinds. */
-	udp4(&p, 5353, 53, 20);
+	pkt_frame_udp4(&p, A4, B4, 5353, 53, 20);
 	frame(&p);
 	tcp4(&p, 5, 0x12);
 	frame(&p);
@@ -197,13 +182,13 @@ static void corpus(void)
 	pkt_payload(&p, 28, 0);
 	frame(&p);
 	/* Malformed IP headers. */
-	udp4(&p, 1, 2, 4);
+	pkt_frame_udp4(&p, A4, B4, 1, 2, 4);
 	p.b[14] = 0x44; /* IHL 4 */
 	frame(&p);
-	udp4(&p, 1, 2, 4);
+	pkt_frame_udp4(&p, A4, B4, 1, 2, 4);
 	p.b[14] = 0x55; /* version 5 */
 	frame(&p);
-	udp4(&p, 1, 2, 4);
+	pkt_frame_udp4(&p, A4, B4, 1, 2, 4);
 	pkt_put16(&p, 16, 12); /* total length below the header */
 	frame(&p);
 	/* Padding past the IP packet (an IP header alone, padded). */
@@ -213,27 +198,13 @@ static void corpus(void)
 	pkt_finish(&p);
 	pkt_payload(&p, 26, 0x77);
 	frame(&p);
-	/* Truncated at every length: VLAN + IPv4 + TCP, IPv6 + ext + UDP
-	 * (as cut by a capture snap length). */
-	pkt_init(&p);
-	pkt_eth(&p, ETH_P_8021Q);
-	pkt_vlan(&p, 7, ETH_P_IP);
-	pkt_ipv4(&p, A4, B4, IPPROTO_TCP, 64, 5, 0);
-	pkt_tcp(&p, 1234, 80, 0x02, 65535);
-	pkt_payload(&p, 6, 0);
-	pkt_finish(&p);
-	full = p.len;
-	for (len = 14; len < full; len++)
+	/* Truncated at every length (as cut by a capture snap length): the
+	 * two frames the BPF tests' truncation sweeps cut. */
+	pkt_frame_vlan_tcp4(&p, A4, B4);
+	for (len = 14; len < p.len; len++)
 		frame_cut(&p, len);
-	pkt_init(&p);
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, A6, B6, IPPROTO_HOPOPTS, 64);
-	pkt_ext(&p, IPPROTO_HOPOPTS, IPPROTO_UDP, 0);
-	pkt_udp(&p, 3000, 4000);
-	pkt_payload(&p, 4, 0);
-	pkt_finish(&p);
-	full = p.len;
-	for (len = 14; len < full; len++)
+	pkt_frame_hbh_udp6(&p, A6, B6);
+	for (len = 14; len < p.len; len++)
 		frame_cut(&p, len);
 	/* L4 headers cut inside the IP packet itself (the IP length says
 	 * so), at every length short of the fixed header. */
@@ -266,7 +237,7 @@ static void corpus(void)
 		}
 	}
 	/* Runt: shorter than an Ethernet header. */
-	udp4(&p, 1, 2, 0);
+	pkt_frame_udp4(&p, A4, B4, 1, 2, 0);
 	frame_cut(&p, 10);
 }
 
@@ -288,7 +259,7 @@ static void fuzz(unsigned long n, unsigned long seed)
 	int k, m;
 
 	rng_state = seed * 2654435761ULL + 1;
-	udp4(&base[0], 53, 5353, 12);
+	pkt_frame_udp4(&base[0], A4, B4, 53, 5353, 12);
 	tcp4(&base[1], 7, 0x18);
 	tcp6_ext(&base[2], 2);
 	tcp6_ext(&base[3], 9);
@@ -349,7 +320,7 @@ static void bulk(unsigned long n)
 	struct pkt kinds[4];
 	unsigned long i;
 
-	udp4(&kinds[0], 40000, 53, 22);
+	pkt_frame_udp4(&kinds[0], A4, B4, 40000, 53, 22);
 	tcp4(&kinds[1], 5, 0x10);
 	tcp6_ext(&kinds[2], 1);
 	pkt_init(&kinds[3]);
