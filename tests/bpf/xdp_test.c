@@ -4,7 +4,7 @@
  * BPF_PROG_TEST_RUN, then the verdict, every field of every record read
  * back from the ring, and every counter. This file loads the program,
  * runs frames and checks records and counters; the cases are in
- * test_xdp.c.
+ * test_*.c, one file per area.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,8 +2,8 @@
 /*
  * What the BPF test files share: the XDP program loaded once, frames run
  * through BPF_PROG_TEST_RUN on one CPU, the records drained from its ring
- * and the checks of a record and of the counters. test_xdp.c holds the
- * cases, a tap_group per area.
+ * and the checks of a record and of the counters. Each test_*.c file holds
+ * the cases of one area and exports them as a tap_group.
  */
 #ifndef XPP_TEST_XDP_TEST_H
 #define XPP_TEST_XDP_TEST_H
@@ -102,14 +102,14 @@ void frame_ipv4_tcp(struct pkt *p, uint16_t sport, uint16_t dport);
  * (host order flags and offset). */
 void frame_ipv4_frag(struct pkt *p, uint16_t frag);
 
-/* The areas. */
-extern const struct tap_group xdp_l2_tests;
-extern const struct tap_group xdp_ipv4_tests;
-extern const struct tap_group xdp_ipv6_tests;
-extern const struct tap_group xdp_l4_tests;
-extern const struct tap_group xdp_malformed_tests;
-extern const struct tap_group xdp_config_tests;
-extern const struct tap_group xdp_ring_tests;
-extern const struct tap_group xdp_record_tests;
+/* The areas, one file each. */
+extern const struct tap_group xdp_l2_tests;	   /* test_l2.c */
+extern const struct tap_group xdp_ipv4_tests;	   /* test_ipv4.c */
+extern const struct tap_group xdp_ipv6_tests;	   /* test_ipv6.c */
+extern const struct tap_group xdp_l4_tests;	   /* test_l4.c */
+extern const struct tap_group xdp_malformed_tests; /* test_malformed.c */
+extern const struct tap_group xdp_config_tests;	   /* test_config.c */
+extern const struct tap_group xdp_ring_tests;	   /* test_ring.c */
+extern const struct tap_group xdp_record_tests;	   /* test_record.c */
 
 #endif

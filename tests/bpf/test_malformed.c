@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Frames cut short and IP headers that contradict themselves: what is
+ * read, what is flagged, and what each counts. */
+#include <netinet/in.h>
+
+#include <linux/if_ether.h>
+
+#include "util.h"
+#include "xdp_test.h"
+
+/* ---- truncation at every length ------------------------------------- */
+
+enum {
+	READ_PORTS = 1,
+	READ_TCP_FLAGS = 2,
+	READ_TCP_WINDOW = 4,
+	READ_TCP = READ_PORTS | READ_TCP_FLAGS | READ_TCP_WINDOW,
+};
+
+/* What the program makes of the frame cut to a length from .from up to
+ * the next band's .from. */
+struct trunc_band {
+	size_t from;
+	/* Besides packets and bytes; .records says whether there is one. */
+	struct xpp_counters c;
+	/* The record: the whole frame's, with flags added, the protocol
+	 * the walk ended at, and of the L4 fields only those read (the
+	 * others 0). */
+	int proto, flags;
+	unsigned int read;
+};
+
+#define TRUNC_BANDS_MAX 10
+
+struct trunc_case {
+	const char *name;
+	void (*build)(struct pkt *p, const char *src, const char *dst);
+	size_t len; /* of the whole frame */
+	struct want rec; /* of the whole frame, but frame_len and proto */
+	struct trunc_band bands[TRUNC_BANDS_MAX]; /* ascending .from */
+};
+
+static const struct trunc_case trunc_cases[] = {
+{
+	.name = "vlan_ipv4_tcp",
+	.build = pkt_frame_vlan_tcp4,
+	.len = 64, /* 14 + 4 + 20 + 20 + 6 */
+	.rec = { .src = V4A, .dst = V4B, .ip_version = 4, .ttl = 64,
+		 .sport = 1234, .dport = 80, .ip_len = 46,
+		 .tcp_flags = TCP_SYN, .tcp_window = 29200, .vlan = 42,
+		 .flags = XPP_F_VLAN },
+	.bands = {
+		{ .from = 0,
+		  .c = { .not_ip = 1, .malformed[XPP_M_ETH_TRUNC] = 1 } },
+		{ .from = 14,
+		  .c = { .not_ip = 1, .malformed[XPP_M_VLAN_TRUNC] = 1 } },
+		{ .from = 18,
+		  .c = { .not_ip = 1, .vlan = 1,
+			 .malformed[XPP_M_IP4_TRUNC] = 1 } },
+		/* The IPv4 header whole: a record from here on. */
+		{ .from = 38,
+		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_TCP,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC },
+		{ .from = 42,
+		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_TCP,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,
+		  .read = READ_PORTS },
+		{ .from = 52,
+		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_TCP,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,
+		  .read = READ_PORTS | READ_TCP_FLAGS },
+		{ .from = 54,
+		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_TCP,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,
+		  .read = READ_TCP },
+		/* The TCP header whole, the payload cut. */
+		{ .from = 58,
+		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_TCP,
+		  .flags = XPP_F_IP_TRUNC,
+		  .read = READ_TCP },
+		{ .from = 64,
+		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1 },
+		  .proto = IPPROTO_TCP,
+		  .read = READ_TCP },
+	},
+},
+{
+	.name = "ipv6_ext_udp",
+	.build = pkt_frame_hbh_udp6,
+	.len = 74, /* 14 + 40 + 8 + 8 + 4 */
+	.rec = { .src = V6A, .dst = V6B, .ip_version = 6, .ttl = 64,
+		 .sport = 3000, .dport = 4000, .ip_len = 20,
+		 .flags = XPP_F_IPV6_EXT },
+	.bands = {
+		{ .from = 0,
+		  .c = { .not_ip = 1, .malformed[XPP_M_ETH_TRUNC] = 1 } },
+		{ .from = 14,
+		  .c = { .not_ip = 1, .malformed[XPP_M_IP6_TRUNC] = 1 } },
+		/* The IPv6 header whole, the extension header itself cut. */
+		{ .from = 54,
+		  .c = { .ipv6 = 1, .other = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_HOPOPTS,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC },
+		{ .from = 62,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_UDP,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC },
+		{ .from = 66,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_UDP,
+		  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,
+		  .read = READ_PORTS },
+		/* The UDP header whole, the payload cut. */
+		{ .from = 70,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_UDP,
+		  .flags = XPP_F_IP_TRUNC,
+		  .read = READ_PORTS },
+		{ .from = 74,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1 },
+		  .proto = IPPROTO_UDP,
+		  .read = READ_PORTS },
+	},
+},
+};
+
+static const struct trunc_band *trunc_band_at(const struct trunc_case *tc,
+					      size_t len)
+{
+	const struct trunc_band *b = &tc->bands[0];
+	size_t i;
+
+	for (i = 1; i < TRUNC_BANDS_MAX && tc->bands[i].from; i++)
+		if (tc->bands[i].from <= len)
+			b = &tc->bands[i];
+	return b;
+}
+
+/* Runs tc's frame cut to len and checks record and counters. */
+static bool trunc_at(const struct trunc_case *tc, const struct pkt *full,
+		     size_t len)
+{
+	const struct trunc_band *b = trunc_band_at(tc, len);
+	struct xpp_counters want = b->c;
+	struct want w = tc->rec;
+	unsigned long long t0;
+	__u32 verdict = ~0u;
+	struct pkt p = *full;
+	bool ok;
+	int err;
+
+	want.packets = 1;
+	want.bytes = len;
+	w.frame_len = len;
+	w.flags |= b->flags;
+	w.proto = b->proto;
+	if (!(b->read & READ_PORTS))
+		w.sport = w.dport = 0;
+	if (!(b->read & READ_TCP_FLAGS))
+		w.tcp_flags = 0;
+	if (!(b->read & READ_TCP_WINDOW))
+		w.tcp_window = 0;
+
+	if (!xdp_reset())
+		return false;
+	p.len = len;
+	t0 = now_ns();
+	err = xdp_run(&p, &verdict);
+	if (xdp_refused_runt(&p, err))
+		return expect_refused();
+	if (!ASSERT_OK(err, "test run") ||
+	    !ASSERT_EQ(verdict, XDP_PASS, "verdict"))
+		return false;
+	if (want.records)
+		ok = ASSERT_EQ(xt.nrecs, 1, "records") &&
+		     expect_record(&xt.recs[0], &w, t0);
+	else
+		ok = ASSERT_EQ(xt.nrecs, 0, "records");
+	return expect_counters(&want) && ok;
+}
+
+/* Each frame cut at every length from 0 to the whole. */
+static void test_trunc_sweep(void)
+{
+	const struct trunc_case *tc;
+	struct pkt full;
+	size_t len;
+
+	for (tc = trunc_cases; tc < trunc_cases + ARRAY_SIZE(trunc_cases);
+	     tc++) {
+		if (!tap_subtest(tc->name))
+			continue;
+		tc->build(&full, tc->rec.src, tc->rec.dst);
+		if (!ASSERT_EQ(full.len, tc->len, "length of the whole frame"))
+			continue;
+		for (len = 0; len <= full.len; len++) {
+			if (!trunc_at(tc, &full, len)) {
+				tap_diag("at length %zu", len);
+				break;
+			}
+		}
+	}
+}
+
+/* ---- cut short -------------------------------------------------------- */
+
+static void test_zero_length_frame(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_init(&p);
+	expect_no_record(&p, XPP_M_ETH_TRUNC, 0);
+}
+
+static void test_runt_frame(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	p.len = 13;
+	expect_no_record(&p, XPP_M_ETH_TRUNC, 0);
+}
+
+static void test_ipv4_options_truncated(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ipv4(&p, V4A, V4B, IPPROTO_UDP, 64, 15, 0);
+	pkt_finish(&p);
+	p.len = 14 + 40; /* IHL says 60 bytes of header */
+	expect_no_record(&p, XPP_M_IP4_TRUNC, 0);
+}
+
+/* ---- malformed IP --------------------------------------------------- */
+
+static void test_ipv4_bad_ihl(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	p.b[14] = 0x44; /* IHL 4: 16 bytes, shorter than any header */
+	expect_no_record(&p, XPP_M_IP4_IHL, 0);
+}
+
+static void test_ipv4_bad_version(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	p.b[14] = 0x65; /* version 6 behind an IPv4 ethertype */
+	expect_no_record(&p, XPP_M_IP4_VERSION, 0);
+}
+
+static void test_ipv6_bad_version(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, V6A, V6B, IPPROTO_UDP, 64);
+	pkt_udp(&p, 1, 2);
+	pkt_finish(&p);
+	p.b[14] = 0x40;
+	expect_no_record(&p, XPP_M_IP6_VERSION, 0);
+}
+
+static void test_ipv4_total_len_below_header(void)
+{
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	pkt_put16(&p, 16, 19);
+	expect_no_record(&p, XPP_M_IP4_LEN, 0);
+}
+
+TAP_GROUP(xdp_malformed_tests,
+	  TAP_CASE(test_trunc_sweep),
+	  TAP_CASE(test_zero_length_frame),
+	  TAP_CASE(test_runt_frame),
+	  TAP_CASE(test_ipv4_options_truncated),
+	  TAP_CASE(test_ipv4_bad_ihl),
+	  TAP_CASE(test_ipv4_bad_version),
+	  TAP_CASE(test_ipv6_bad_version),
+	  TAP_CASE(test_ipv4_total_len_below_header));

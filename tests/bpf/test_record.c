@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The record as consumers see it: the layout docs/record.md documents,
+ * and the interface and rx queue of a frame from a real interface. */
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+
+#include "xdp_test.h"
+
+/* ---- the documented numpy dtype ------------------------------------- */
+
+static void json_u8s(FILE *f, const char *name, const __u8 *v, int n)
+{
+	int i;
+
+	fprintf(f, "\"%s\":[", name);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? "," : "", v[i]);
+	fprintf(f, "],");
+}
+
+/* The records as JSON, as the C struct reads them. */
+static int write_json(const char *path, const struct xpp_record *recs, int n)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "[");
+	for (i = 0; i < n; i++) {
+		const struct xpp_record *r = &recs[i];
+
+		fprintf(f, "%s{", i ? "," : "");
+		json_u8s(f, "saddr", r->saddr, 16);
+		json_u8s(f, "daddr", r->daddr, 16);
+		fprintf(f, "\"ts_ns\":%llu,\"seq\":%u,\"ifindex\":%u,"
+			   "\"sport\":%u,\"dport\":%u,\"frame_len\":%u,"
+			   "\"ip_len\":%u,\"tcp_window\":%u,\"vlan\":%u,"
+			   "\"rx_queue\":%u,\"flags\":%u,\"ring\":%u,"
+			   "\"version\":%u,\"ip_version\":%u,\"proto\":%u,"
+			   "\"ttl\":%u,\"tcp_flags\":%u,\"reserved\":%u}",
+			(unsigned long long)r->ts_ns, r->seq, r->ifindex,
+			r->sport, r->dport, r->frame_len, r->ip_len,
+			r->tcp_window, r->vlan, r->rx_queue, r->flags, r->ring,
+			r->version, r->ip_version, r->proto, r->ttl,
+			r->tcp_flags, r->reserved);
+	}
+	fprintf(f, "]\n");
+	return fclose(f) ? -errno : 0;
+}
+
+/* docs/record.md gives a numpy dtype; read kernel-written records with it
+ * and compare every field with the C struct's view of the same bytes. */
+static void test_numpy_dtype_from_docs(void)
+{
+	const char *src = getenv("XPP_SRCDIR");
+	char bin[] = "/tmp/xpp-dtype-XXXXXX", json[64], cmd[1024];
+	size_t size = sizeof(xt.recs[0]) * 2;
+	struct pkt p;
+	int fd = -1;
+
+	if (!src) {
+		tap_skip("XPP_SRCDIR not set (run through meson test)");
+		return;
+	}
+	if (access("/usr/bin/python3", X_OK) ||
+	    system("/usr/bin/python3 -c 'import numpy' 2>/dev/null")) {
+		tap_skip("python3-numpy is not installed");
+		return;
+	}
+	if (!xdp_reset())
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 0x0fff, ETH_P_IP);
+	pkt_ipv4(&p, V4A, V4B, IPPROTO_TCP, 17, 6, 0x2000);
+	pkt_tcp(&p, 65535, 1, 0xff, 0xfffe);
+	pkt_finish(&p);
+	if (!xdp_run_pass(&p))
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, V6A, V6B, IPPROTO_ICMPV6, 200);
+	pkt_icmp(&p, 135, 7);
+	pkt_finish(&p);
+	if (!xdp_run_pass(&p) || !ASSERT_EQ(xt.nrecs, 2, "records"))
+		return;
+
+	fd = mkstemp(bin);
+	if (!ASSERT_GE(fd, 0, "mkstemp"))
+		return;
+	snprintf(json, sizeof(json), "%s.json", bin);
+	if (!ASSERT_EQ(write(fd, xt.recs, size), size, "writing the records") ||
+	    !ASSERT_OK(write_json(json, xt.recs, 2), "writing the JSON"))
+		goto out;
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 %s/tests/bpf/check_dtype.py "
+		 "%s/docs/record.md %s %s",
+		 src, src, bin, json);
+	ASSERT_EQ(system(cmd), 0, "check_dtype.py");
+out:
+	close(fd);
+	unlink(bin);
+	unlink(json);
+}
+
+/* ---- a real interface: ifindex and rx queue ------------------------- */
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* In the test's namespace, where xppt0 is up: a frame from its rx queue
+ * 3. */
+static void ifindex_queue_in_netns(void)
+{
+	struct xpp_counters c;
+	struct xdp_md ctx = {};
+	__u32 verdict = ~0u;
+	int ifindex, err;
+	struct pkt p;
+
+	ifindex = if_nametoindex("xppt0");
+	if (!ASSERT_GE(ifindex, 1, "xppt0's ifindex") ||
+	    !ASSERT_OK(xpp_datapath__counters_init(xt.dp, ifindex),
+		       "counters_init xppt0"))
+		return;
+	/* Native XDP on veth registers the rx queues test runs need. The
+	 * peer stays down, so no other frame reaches xppt0. */
+	err = bpf_xdp_attach(ifindex, xpp_datapath__prog_fd(xt.dp),
+			     XDP_FLAGS_DRV_MODE, NULL);
+	if (err) {
+		tap_skip("native XDP on veth: %s", strerror(-err));
+		return;
+	}
+	pkt_frame_udp4(&p, V4A, V4B, 9, 9, 0);
+	ctx.data_end = p.len;
+	ctx.ingress_ifindex = ifindex;
+	ctx.rx_queue_index = 3;
+	if (!ASSERT_OK(xdp_test_run(xpp_datapath__prog_fd(xt.dp), p.b, p.len,
+				    &ctx, &verdict),
+		       "test run") ||
+	    !ASSERT_GE(xpp_reader__drain(xt.rd), 0, "drain") ||
+	    !ASSERT_EQ(verdict, XDP_PASS, "verdict") ||
+	    !ASSERT_EQ(xt.nrecs, 1, "records"))
+		return;
+	ASSERT_EQ(xt.recs[0].ifindex, ifindex, "ifindex");
+	ASSERT_EQ(xt.recs[0].rx_queue, 3, "rx_queue");
+	if (!ASSERT_OK(xpp_datapath__counters(xt.dp, ifindex, &c),
+		       "counters xppt0"))
+		return;
+	ASSERT_EQ(c.packets, 1, "packets");
+	ASSERT_EQ(c.records, 1, "records");
+}
+
+static void test_ifindex_and_rx_queue(void)
+{
+	char ns[64], path[128];
+	int self, nsfd = -1;
+
+	if (!xdp_reset())
+		return;
+	snprintf(ns, sizeof(ns), "xppt-%d", getpid());
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (!ASSERT_GE(self, 0, "open this network namespace"))
+		return;
+	if (sh("ip netns add %s && ip -n %s link add xppt0 numrxqueues 4 "
+	       "type veth peer xppt1 numrxqueues 4 && ip -n %s link set xppt0 up",
+	       ns, ns, ns)) {
+		tap_skip("cannot create a veth pair in a network namespace");
+		goto out;
+	}
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ASSERT_GE(nsfd, 0, "open the test's network namespace") &&
+	    ASSERT_OK(setns(nsfd, CLONE_NEWNET) ? -errno : 0, "setns"))
+		ifindex_queue_in_netns();
+	/* Always back home and clean, whatever happened in there. */
+	setns(self, CLONE_NEWNET);
+	if (nsfd >= 0)
+		close(nsfd);
+out:
+	close(self);
+	sh("ip netns del %s 2>/dev/null", ns);
+}
+
+TAP_GROUP(xdp_record_tests,
+	  TAP_CASE(test_numpy_dtype_from_docs),
+	  TAP_CASE(test_ifindex_and_rx_queue));
