@@ -18,7 +18,7 @@ SRC=${XPP_SRCDIR:?}
 strip() { jq -c 'del(.ktime_ns, .seq, .ring)' "$@"; }
 
 test_corpus_agrees_with_tshark() {
-	ctl extract "$T/corpus.pcap" --quiet >"$T/corpus.ndjson" ||
+	"$XDPCTL" extract "$T/corpus.pcap" --quiet >"$T/corpus.ndjson" ||
 		{ fail "extract failed"; return; }
 	local out
 	out=$("$PY" "$SRC/tests/offline/compare_tshark.py" "$T/corpus.pcap" \
@@ -34,7 +34,7 @@ test_random_damage_agrees_with_tshark() {
 	local seed out total=0
 	for seed in 11 12 13; do
 		"$PCAP" fuzz "$T/fuzz.pcap" 4000 $seed || { fail "xpp-pcap fuzz"; return; }
-		ctl extract "$T/fuzz.pcap" --quiet >"$T/fuzz.ndjson" ||
+		"$XDPCTL" extract "$T/fuzz.pcap" --quiet >"$T/fuzz.ndjson" ||
 			{ fail "extract, seed $seed"; return; }
 		out=$("$PY" "$SRC/tests/offline/compare_tshark.py" "$T/fuzz.pcap" \
 			"$T/fuzz.ndjson" 2>&1) || fail "seed $seed: $(tail -5 <<<"$out")"
@@ -45,7 +45,7 @@ test_random_damage_agrees_with_tshark() {
 
 test_every_frame_accounted() {
 	local sum frames recs not_ip runts
-	ctl extract "$T/corpus.pcap" 2>"$T/sum.txt" >"$T/c.ndjson" || fail "extract"
+	"$XDPCTL" extract "$T/corpus.pcap" 2>"$T/sum.txt" >"$T/c.ndjson" || fail "extract"
 	sum=$(cat "$T/sum.txt")
 	frames=$(sed -n 's/.*: \([0-9]*\) frames:.*/\1/p' <<<"$sum")
 	recs=$(sed -n 's/.* \([0-9]*\) records,.*/\1/p' <<<"$sum")
@@ -59,15 +59,15 @@ test_every_frame_accounted() {
 
 test_pcapng_same_records() {
 	editcap -F pcapng "$T/corpus.pcap" "$T/corpus.pcapng" || { fail "editcap"; return; }
-	ctl extract "$T/corpus.pcap" --quiet | strip >"$T/a"
-	ctl extract "$T/corpus.pcapng" --quiet | strip >"$T/b"
+	"$XDPCTL" extract "$T/corpus.pcap" --quiet | strip >"$T/a"
+	"$XDPCTL" extract "$T/corpus.pcapng" --quiet | strip >"$T/b"
 	cmp -s "$T/a" "$T/b" || fail "pcap and pcapng records differ"
 }
 
 test_formats_round_trip() {
-	ctl extract "$T/corpus.pcap" --quiet --format csv >"$T/c.csv" || fail csv
-	ctl extract "$T/corpus.pcap" --quiet --format binary -o "$T/c.bin" || fail bin
-	ctl extract "$T/corpus.pcap" --quiet >"$T/c.ndjson" || fail ndjson
+	"$XDPCTL" extract "$T/corpus.pcap" --quiet --format csv >"$T/c.csv" || fail csv
+	"$XDPCTL" extract "$T/corpus.pcap" --quiet --format binary -o "$T/c.bin" || fail bin
+	"$XDPCTL" extract "$T/corpus.pcap" --quiet >"$T/c.ndjson" || fail ndjson
 	local out
 	out=$("$PY" - "$T/c.ndjson" "$T/c.csv" "$T/c.bin" "$SRC/examples" <<'PY'
 import csv, json, sys
@@ -103,33 +103,33 @@ test_damaged_inputs() {
 	local out rc
 	# Cut inside a frame record: the frames before it are written.
 	head -c 1000 "$T/corpus.pcap" >"$T/cut.pcap"
-	out=$(ctl extract "$T/cut.pcap" 2>&1 >"$T/cut.ndjson")
+	out=$("$XDPCTL" extract "$T/cut.pcap" 2>&1 >"$T/cut.ndjson")
 	rc=$?
 	expect_eq cut_exit "$rc" 1
 	case $out in *"damaged after frame"*) ;; *) fail "cut file said: $out" ;; esac
 	[ -s "$T/cut.ndjson" ] || fail "no record of the frames before the cut"
 	# Not a capture at all.
 	echo "hello" >"$T/text.pcap"
-	out=$(ctl extract "$T/text.pcap" 2>&1)
+	out=$("$XDPCTL" extract "$T/text.pcap" 2>&1)
 	expect_eq text_exit "$?" 1
 	case $out in *"unknown file format"*|*"not a"*|*"format"*) ;; *) fail "text said: $out" ;; esac
 	# Empty file, missing file.
 	: >"$T/empty.pcap"
-	ctl extract "$T/empty.pcap" >/dev/null 2>&1
+	"$XDPCTL" extract "$T/empty.pcap" >/dev/null 2>&1
 	expect_eq empty_exit "$?" 1
-	out=$(ctl extract "$T/none.pcap" 2>&1)
+	out=$("$XDPCTL" extract "$T/none.pcap" 2>&1)
 	expect_eq missing_exit "$?" 1
 	case $out in *"No such file"*) ;; *) fail "missing said: $out" ;; esac
 	# A link type that is not Ethernet (raw IP, 101).
 	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x65\x00\x00\x00' >"$T/raw.pcap"
-	out=$(ctl extract "$T/raw.pcap" 2>&1)
+	out=$("$XDPCTL" extract "$T/raw.pcap" 2>&1)
 	expect_eq raw_exit "$?" 1
 	case $out in *"link type"*"not supported"*) ;; *) fail "raw said: $out" ;; esac
 }
 
 test_full_disk_reported() {
 	local out rc
-	out=$(ctl extract "$T/corpus.pcap" --quiet -o /dev/full 2>&1)
+	out=$("$XDPCTL" extract "$T/corpus.pcap" --quiet -o /dev/full 2>&1)
 	rc=$?
 	expect_eq exit "$rc" 4
 	case $out in *"No space left on device"*) ;; *) fail "said: $out" ;; esac
@@ -164,7 +164,7 @@ test_live_and_offline_identical() {
 	send 1 48 mix --pps 500
 	timeout 10 tail --pid=$lpid -f /dev/null || { kill $lpid; fail "live tail hung"; }
 	timeout 10 tail --pid=$tpid -f /dev/null || { kill $tpid; fail "tcpdump hung"; }
-	ctl extract "$T/live.pcap" --quiet >"$T/offline.ndjson" || fail "extract"
+	"$XDPCTL" extract "$T/live.pcap" --quiet >"$T/offline.ndjson" || fail "extract"
 	local keep='del(.ts, .ts_ns, .ktime_ns, .seq, .ring, .ifindex, .queue)'
 	# Records of different CPUs' rings may interleave differently.
 	jq -c "$keep" "$T/live.ndjson" | sort >"$T/a"
