@@ -2,8 +2,11 @@
 /*
  * xdpctl: the command-line client of xdp-preprocd. One request per run
  * (or per interval with --watch), human tables by default, the protocol's
- * own JSON with --json. Exit status: 0 success, 1 the daemon refused,
- * 2 usage error, 3 no daemon or a broken connection.
+ * own JSON with --json. Each command declares the options it takes in a
+ * table of its own (commands[]): its --help comes from it, and an option
+ * it does not take is a usage error rather than silently ignored. Exit
+ * status: 0 success, 1 the daemon refused, 2 usage error, 3 no daemon or
+ * a broken connection.
  */
 #include <errno.h>
 #include <poll.h>
@@ -40,34 +43,17 @@ enum {
 	OPT_QUIET,
 };
 
-static const struct xpp_option options[] = {
-	{ "socket", 's', "PATH",
-	  "daemon control socket (default " XPP_DEFAULT_SOCKET ")" },
-	{ "json", 'j', NULL, "print the daemon's JSON reply" },
-	{ "mode", 'm', "MODE", "attach: native, generic or auto (default)" },
-	{ "all", OPT_ALL, NULL, "detach: every attached interface" },
-	{ "watch", 'w', "SECONDS", "stats: print again every SECONDS" },
-	{ "iterations", OPT_ITER, "N", "stats --watch: stop after N prints" },
-	{ "format", 'f', "FORMAT", "tail: ndjson (default), csv or binary" },
-	{ "count", 'n', "N", "tail: stop after N records" },
-	{ "proto", OPT_PROTO, "PROTO", "tail: only this L4 protocol number" },
-	{ "port", OPT_PORT, "PORT", "tail: only this source or destination port" },
-	{ "output", 'o', "PATH", "extract: write the records to PATH (default: stdout)" },
-	{ "quiet", OPT_QUIET, NULL, "extract: no summary on stderr" },
-	{ "help", 'h', NULL, "print this help and exit" },
-	{ NULL },
-};
-
+/* What the options fill in; each command reads the fields its table sets. */
 struct args {
 	const char *socket;
 	bool json;
 	const char *mode;
 	bool all;
-	double watch;
-	long iterations;
+	long long watch;
+	long long iterations;
 	const char *format;
 	long long count;
-	int proto, port;
+	long long proto, port;
 	const char *output;
 	bool quiet;
 };
@@ -78,30 +64,97 @@ static struct args args = {
 	.port = -1,
 };
 
-static void usage(FILE *out)
+static const char *const modes[] = { "native", "generic", "auto", NULL };
+static const char *const formats[] = { "ndjson", "csv", "binary", NULL };
+
+/*
+ * Options of several commands, spelled once. --socket goes to every
+ * command that talks to the daemon, --json to those that print its reply:
+ * tail prints records in its own --format, extract needs no daemon.
+ */
+#define OPT_SOCKET                                                     \
+	{ "socket", 's', "PATH",                                       \
+	  "daemon control socket (default " XPP_DEFAULT_SOCKET ")",    \
+	  XPP_STRING(struct args, socket) }
+#define OPT_JSON                                                       \
+	{ "json", 'j', NULL, "print the daemon's JSON reply",          \
+	  XPP_BOOL(struct args, json) }
+#define OPT_FORMAT                                                     \
+	{ "format", 'f', "FORMAT", "ndjson (default), csv or binary",  \
+	  XPP_ENUM(struct args, format, formats) }
+#define OPT_HELP { "help", 'h', NULL, "print this help and exit" }
+#define OPT_END { NULL }
+
+static const struct xpp_option attach_options[] = {
+	{ "mode", 'm', "MODE",
+	  "native, generic or auto (default: native, else generic)",
+	  XPP_ENUM(struct args, mode, modes) },
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option detach_options[] = {
+	{ "all", OPT_ALL, NULL, "every attached interface",
+	  XPP_BOOL(struct args, all) },
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option list_options[] = {
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option stats_options[] = {
+	{ "watch", 'w', "SECONDS", "print again every SECONDS",
+	  XPP_NUM(struct args, watch, 1, 86400) },
+	{ "iterations", OPT_ITER, "N", "with --watch: stop after N prints",
+	  XPP_NUM(struct args, iterations, 1, 1LL << 30) },
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option tail_options[] = {
+	OPT_FORMAT,
+	{ "count", 'n', "N", "stop after N records",
+	  XPP_NUM(struct args, count, 1, 1LL << 62) },
+	{ "proto", OPT_PROTO, "PROTO", "only this L4 protocol number",
+	  XPP_NUM(struct args, proto, 0, 255) },
+	{ "port", OPT_PORT, "PORT", "only this source or destination port",
+	  XPP_NUM(struct args, port, 0, 65535) },
+	OPT_SOCKET, OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option extract_options[] = {
+	OPT_FORMAT,
+	{ "output", 'o', "PATH", "write the records to PATH (default: stdout)",
+	  XPP_STRING(struct args, output) },
+	{ "quiet", OPT_QUIET, NULL, "no summary on stderr",
+	  XPP_BOOL(struct args, quiet) },
+	OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option config_options[] = {
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option version_options[] = {
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+};
+
+struct command {
+	const char *name;
+	/* What follows "xdpctl NAME [OPTION]...", one line per form. */
+	const char *synopsis[2];
+	const char *doc;
+	const struct xpp_option *options;
+	int (*run)(int argc, char **argv);
+};
+
+/* The command of this run, once known: usage errors point at its help. */
+static const struct command *command;
+
+static void __attribute__((noreturn)) die_try_help(void)
 {
-	fprintf(out,
-		"Usage: xdpctl [OPTION]... COMMAND [ARG]...\n"
-		"Control xdp-preprocd over its socket.\n\n"
-		"Commands:\n"
-		"  attach IFACE [--mode native|generic|auto]\n"
-		"  detach IFACE | --all\n"
-		"  list                       attached interfaces\n"
-		"  stats [IFACE] [--watch SECONDS [--iterations N]]\n"
-		"  tail [IFACE] [--format ndjson|csv|binary] [--count N]\n"
-		"       [--proto N] [--port N]\n"
-		"  extract FILE [--format ndjson|csv|binary] [--output PATH]\n"
-		"                             records of a pcap/pcapng file, no daemon\n"
-		"  config get [KEY]\n"
-		"  config set KEY=VALUE...\n"
-		"  version\n\n"
-		"Options:\n");
-	xpp_options_help(out, options);
-	fprintf(out,
-		"\nExit status: 0 success, 1 the daemon refused the request (extract:\n"
-		"the capture is unreadable or damaged), 2 usage error, 3 cannot\n"
-		"reach the daemon, 4 extract failed (kernel or output).\n"
-		"See xdpctl(8).\n");
+	fprintf(stderr, "Try 'xdpctl%s%s --help'.\n", command ? " " : "",
+		command ? command->name : "");
+	exit(EXIT_USAGE);
 }
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -113,22 +166,8 @@ static void die_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'xdpctl --help'.\n");
-	exit(EXIT_USAGE);
-}
-
-static long long parse_num(const char *s, long long min, long long max,
-			   const char *what)
-{
-	long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		die_usage("%s '%s': want a number from %lld to %lld", what, s,
-			  min, max);
-	return v;
+	fprintf(stderr, "\n");
+	die_try_help();
 }
 
 static int sock_connect(void)
@@ -446,7 +485,7 @@ static int cmd_stats(int argc, char **argv)
 					 localtime(&t));
 				if (isatty(STDOUT_FILENO))
 					printf("\033[H\033[2J");
-				printf("xdp-preprocd stats at %s (every %gs)\n\n",
+				printf("xdp-preprocd stats at %s (every %llds)\n\n",
 				       ts, args.watch);
 			}
 			print_stats_table(json_object_object_get(reply, "result"));
@@ -507,14 +546,9 @@ static int cmd_attach(int argc, char **argv)
 		die_usage("attach takes one interface");
 	req = new_req("attach");
 	json_object_object_add(req, "iface", json_object_new_string(argv[0]));
-	if (args.mode) {
-		if (strcmp(args.mode, "native") && strcmp(args.mode, "generic") &&
-		    strcmp(args.mode, "auto"))
-			die_usage("--mode '%s': want native, generic or auto",
-				  args.mode);
+	if (args.mode)
 		json_object_object_add(req, "mode",
 				       json_object_new_string(args.mode));
-	}
 	reply = call(req, "attach");
 	res = json_object_object_get(reply, "result");
 	if (args.json)
@@ -640,8 +674,6 @@ static int cmd_tail(int argc, char **argv)
 
 	if (argc > 1)
 		die_usage("tail takes at most one interface");
-	if (strcmp(fmt, "ndjson") && strcmp(fmt, "csv") && strcmp(fmt, "binary"))
-		die_usage("--format '%s': want ndjson, csv or binary", fmt);
 	if (!strcmp(fmt, "binary") && isatty(STDOUT_FILENO))
 		die_usage("--format binary writes raw records: redirect it to "
 			  "a file or a pipe");
@@ -716,87 +748,175 @@ static int cmd_extract(int argc, char **argv)
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} cmds[] = {
-	{ "extract", cmd_extract },
-	{ "attach", cmd_attach }, { "detach", cmd_detach },
-	{ "list", cmd_list },	  { "stats", cmd_stats },
-	{ "tail", cmd_tail },	  { "config", cmd_config },
-	{ "version", cmd_version },
+static const struct command commands[] = {
+	{ "attach", { "IFACE" }, "Attach the program to IFACE", attach_options,
+	  cmd_attach },
+	{ "detach", { "IFACE", "--all" },
+	  "Detach from IFACE, or from every interface",
+	  detach_options, cmd_detach },
+	{ "list", {}, "The attached interfaces", list_options, cmd_list },
+	{ "stats", { "[IFACE]" }, "Counters, the daemon's figures and clients",
+	  stats_options, cmd_stats },
+	{ "tail", { "[IFACE]" }, "Records as they come", tail_options,
+	  cmd_tail },
+	{ "extract", { "FILE" }, "Records of a pcap/pcapng FILE, no daemon",
+	  extract_options, cmd_extract },
+	{ "config", { "get [KEY]", "set KEY=VALUE..." },
+	  "The running configuration, or changes to it", config_options,
+	  cmd_config },
+	{ "version", {}, "Versions of xdpctl, daemon, protocol, record",
+	  version_options, cmd_version },
 };
+
+static void usage(FILE *out)
+{
+	size_t i, j;
+
+	fprintf(out, "Usage: xdpctl [OPTION]... COMMAND [ARG]...\n"
+		     "Control xdp-preprocd over its socket.\n\n"
+		     "Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct command *cmd = &commands[i];
+
+		for (j = 0; j < ARRAY_SIZE(cmd->synopsis); j++) {
+			char left[64];
+
+			if (j && !cmd->synopsis[j])
+				break;
+			snprintf(left, sizeof(left), "%s%s%s", cmd->name,
+				 cmd->synopsis[j] ? " " : "",
+				 cmd->synopsis[j] ? cmd->synopsis[j] : "");
+			if (j)
+				fprintf(out, "  %s\n", left);
+			else
+				fprintf(out, "  %-28s %s\n", left, cmd->doc);
+		}
+	}
+	fprintf(out,
+		"\nEach command takes its own options, before or after it;\n"
+		"'xdpctl COMMAND --help' lists them. Those that talk to the\n"
+		"daemon take -s, --socket PATH (default " XPP_DEFAULT_SOCKET
+		"),\n"
+		"those that print its reply -j, --json.\n"
+		"\nExit status: 0 success, 1 the daemon refused the request "
+		"(extract:\n"
+		"the capture is unreadable or damaged), 2 usage error, 3 cannot\n"
+		"reach the daemon, 4 extract failed (kernel or output).\n"
+		"See xdpctl(8).\n");
+}
+
+static void command_usage(FILE *out, const struct command *cmd)
+{
+	size_t j;
+
+	for (j = 0; j < ARRAY_SIZE(cmd->synopsis); j++) {
+		if (j && !cmd->synopsis[j])
+			break;
+		fprintf(out, "%s xdpctl %s [OPTION]...%s%s\n",
+			j ? "   or:" : "Usage:", cmd->name,
+			cmd->synopsis[j] ? " " : "",
+			cmd->synopsis[j] ? cmd->synopsis[j] : "");
+	}
+	fprintf(out, "%s.\n\nOptions:\n", cmd->doc);
+	xpp_options_help(out, cmd->options);
+	fprintf(out, "\nSee xdpctl(8).\n");
+}
+
+static const struct command *command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* An option of another command: name it as it was given, show ours. */
+static void __attribute__((noreturn))
+die_not_here(const struct xpp_getopt *g, int key, int longindex)
+{
+	if (longindex >= 0)
+		fprintf(stderr, "xdpctl %s: option '--%s' is not valid here\n",
+			command->name, g->longopts[longindex].name);
+	else
+		fprintf(stderr, "xdpctl %s: option '-%c' is not valid here\n",
+			command->name, key);
+	command_usage(stderr, command);
+	exit(EXIT_USAGE);
+}
 
 int main(int argc, char **argv)
 {
+	static const struct xpp_option help_only[] = { OPT_HELP, OPT_END };
+	const struct xpp_option *o;
 	struct xpp_getopt g;
+	bool help = false;
 	char *pos[64];
-	int npos = 0, c;
+	int npos = 0, c, longindex;
 	size_t i;
 
-	xpp_getopt_init(&g, options);
+	/*
+	 * getopt_long must know every option of every command: which ones
+	 * take an argument decides where the command's name is, and an
+	 * option may come before it. The command's own table then decides
+	 * what is valid.
+	 */
+	xpp_getopt_init(&g, help_only);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (xpp_getopt_add(&g, commands[i].options)) {
+			fprintf(stderr, "xdpctl: the options of %s clash with "
+					"another command's\n",
+				commands[i].name);
+			abort();
+		}
+	}
 	/* Options may come before or after the command and its arguments. */
 	g.shortopts[0] = '-';
 	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) !=
 	       -1) {
-		switch (c) {
-		case 1:
+		if (c == 'h') {
+			help = true;
+		} else if (c == 1) {
 			if (npos >= (int)ARRAY_SIZE(pos))
 				die_usage("too many arguments");
 			pos[npos++] = optarg;
-			break;
-		case 's':
-			args.socket = optarg;
-			break;
-		case 'j':
-			args.json = true;
-			break;
-		case 'm':
-			args.mode = optarg;
-			break;
-		case OPT_ALL:
-			args.all = true;
-			break;
-		case 'w':
-			args.watch = parse_num(optarg, 1, 86400, "--watch");
-			break;
-		case OPT_ITER:
-			args.iterations = parse_num(optarg, 1, 1L << 30,
-						    "--iterations");
-			break;
-		case 'f':
-			args.format = optarg;
-			break;
-		case 'n':
-			args.count = parse_num(optarg, 1, 1LL << 62, "--count");
-			break;
-		case OPT_PROTO:
-			args.proto = parse_num(optarg, 0, 255, "--proto");
-			break;
-		case OPT_PORT:
-			args.port = parse_num(optarg, 0, 65535, "--port");
-			break;
-		case 'o':
-			args.output = optarg;
-			break;
-		case OPT_QUIET:
-			args.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'xdpctl --help'.\n");
-			return EXIT_USAGE;
+			if (npos == 1 && !(command = command_find(optarg)))
+				die_usage("unknown command '%s'", optarg);
+		} else if (c == '?' || c == ':') {
+			die_try_help(); /* getopt_long said what was wrong */
 		}
 	}
-	if (!npos) {
-		usage(stderr);
-		return EXIT_USAGE;
+	if (!command) {
+		usage(help ? stdout : stderr);
+		return help ? 0 : EXIT_USAGE;
 	}
-	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		if (!strcmp(pos[0], cmds[i].name))
-			return cmds[i].run(npos - 1, pos + 1);
-	die_usage("unknown command '%s'", pos[0]);
-	return EXIT_USAGE;
+	/* Asked for help: it says what is valid, before any refusal. */
+	if (help && xpp_option_find(command->options, 'h')) {
+		command_usage(stdout, command);
+		return 0;
+	}
+
+	optind = 0; /* a second pass, from a fresh start (GNU getopt) */
+	for (;;) {
+		longindex = -1;
+		c = getopt_long(argc, argv, g.shortopts, g.longopts,
+				&longindex);
+		if (c == -1)
+			break;
+		if (c == 1)
+			continue;
+		o = xpp_option_find(command->options, c);
+		if (!o)
+			die_not_here(&g, c, longindex);
+		if (o->type == XPP_OPT_CALLER)
+			continue; /* --help, answered above */
+		if (xpp_option_set(o, optarg, &args)) {
+			char want[128];
+
+			xpp_option_want(o, want, sizeof(want));
+			die_usage("--%s '%s': want %s", o->name, optarg, want);
+		}
+	}
+	return command->run(npos - 1, pos + 1);
 }
