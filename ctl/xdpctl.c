@@ -496,7 +496,7 @@ static int cmd_stats(int argc, char **argv)
 		    (args.iterations && i + 1 >= args.iterations))
 			break;
 		if (!stop)
-			usleep(args.watch * 1e6);
+			sleep(args.watch); /* whole seconds; a signal ends it */
 		if (!args.json && !isatty(STDOUT_FILENO))
 			printf("\n");
 	}
