@@ -312,11 +312,10 @@ static json_object *result_or_die(json_object *reply, const char *what)
 static json_object *call(json_object *req, const char *what)
 {
 	struct linebuf lb = {};
+	_cleanup_close_ int fd = sock_connect();
 	json_object *reply;
-	int fd = sock_connect();
 
 	reply = request(fd, req, &lb);
-	close(fd);
 	free(lb.buf);
 	result_or_die(reply, what);
 	return reply;
@@ -669,8 +668,8 @@ static int cmd_tail(int argc, char **argv)
 	json_object *req, *reply;
 	const char *fmt = args.format ? args.format : "ndjson";
 	char buf[65536];
+	_cleanup_close_ int fd = -1;
 	ssize_t n;
-	int fd;
 
 	if (argc > 1)
 		die_usage("tail takes at most one interface");
@@ -695,9 +694,10 @@ static int cmd_tail(int argc, char **argv)
 	result_or_die(reply, "tail");
 	json_object_put(reply);
 	signal(SIGPIPE, SIG_IGN);
-	if (lb.len && fwrite(lb.buf, 1, lb.len, stdout) != lb.len)
-		return 0;
+	n = lb.len && fwrite(lb.buf, 1, lb.len, stdout) != lb.len;
 	free(lb.buf);
+	if (n)
+		return 0; /* reader went away */
 	fflush(stdout);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -710,7 +710,6 @@ static int cmd_tail(int argc, char **argv)
 			break; /* reader went away */
 		fflush(stdout);
 	}
-	close(fd);
 	return 0;
 }
 
