@@ -107,6 +107,20 @@ test_attach_missing_interface() {
 	case $out in *"no interface 'nosuch0'"*no_such_interface*) ;; *) fail "said: $out" ;; esac
 }
 
+# An attach the kernel refuses gives back the counters slot it took: lo
+# has no native XDP, so each try below fails after the slot was made.
+test_refused_attach_releases_counters_slot() {
+	local i out slots
+	for i in 1 2 3; do
+		out=$(ctl attach lo --mode native 2>&1) && { fail "lo attached natively"; return; }
+		case $out in *attach_failed*) ;; *) fail "said: $out" ;; esac
+	done
+	# xpp_ifslots maps ifindex to slot: lo (ifindex 1) must not be there.
+	slots=$(/usr/sbin/bpftool -j map dump pinned "$PINS/xpp_ifslots") ||
+		{ fail "bpftool map dump"; return; }
+	expect_eq lo_slot "$(jq '[.[] | select(.formatted.key == 1)] | length' <<<"$slots")" 0
+}
+
 test_attach_foreign_program_refused() {
 	netns_pair 3 || { fail "veth"; return; }
 	ip -n "$NSA" link set dev xa3 xdpgeneric obj "$BUILD/bpf/xpp_drop.o" sec xdp ||
@@ -344,6 +358,7 @@ run_case test_record_content
 run_case test_csv_tail
 run_case test_attach_twice_refused
 run_case test_attach_missing_interface
+run_case test_refused_attach_releases_counters_slot
 run_case test_attach_foreign_program_refused
 run_case test_two_interfaces
 run_case test_detach
