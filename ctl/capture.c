@@ -1,75 +1,422 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Captures through libwiretap (Wireshark's capture library): pcap with any
+ * timestamp precision and FCS bits, pcapng with interfaces of different
+ * link types and snap lengths, several sections of either byte order,
+ * if_tsoffset, if_tsresol, if_fcslen. The program parses Ethernet, so
+ * frames of other link types get a synthesized Ethernet header carrying
+ * the protocol their own header names; what that header tells beyond it
+ * (SLL's interface index and packet type) goes into the metadata.
+ */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include <pcap/pcap.h>
+#include <wireshark.h>
+#include <wiretap/wtap.h>
+#include <wsutil/wslog.h>
 
 #include "capture.h"
+#include "xpp/meta.h"
 
-struct capture {
-	pcap_t *p;
+_Static_assert(sizeof(struct xpp_meta) <= CAPTURE_META_MAX,
+	       "struct xpp_meta: at most the kernel's 32 bytes");
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86dd
+/* ARPHRD_* in SLL headers whose protocol field is not an ethertype. */
+#define ARPHRD_IPGRE 778
+#define ARPHRD_NETLINK 824
+
+/* u64 ns since 1970 ends at 18446744073.709551615 s (2554-07-21). */
+#define TS_MAX_SEC 18446744073LL
+#define TS_MAX_NSEC 709551615
+
+const char *const capture_refusal_names[CAPTURE_REFUSE_MAX] = {
+	[CAPTURE_REFUSE_LINK_TYPE] = "link type",
+	[CAPTURE_REFUSE_LINK_HEADER] = "link header cut",
+	[CAPTURE_REFUSE_NO_TS] = "no timestamp",
+	[CAPTURE_REFUSE_BEFORE_1970] = "before 1970",
+	[CAPTURE_REFUSE_AFTER_2554] = "after 2554",
+	[CAPTURE_REFUSE_NOT_PACKET] = "not a packet",
 };
 
-struct capture *capture_open(const char *file, char *err, size_t errsz)
-{
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct capture *c;
-	int dlt;
+struct capture {
+	wtap *w;
+	wtap_rec rec;
+	Buffer buf;
+	uint32_t max_len;
+	uint8_t *out; /* struct xpp_meta + max_len bytes */
+	char err[512];
+	struct capture_stats st;
+	int n_encaps;
+	uint64_t *per_encap; /* frames by WTAP_ENCAP_*; [0] also out of range */
+};
 
+static uint16_t get16(const uint8_t *p)
+{
+	return p[0] << 8 | p[1];
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static void init_once(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	/* Wiretap's own messages are for Wireshark's console; the errors
+	 * that matter come back through wtap_read. */
+	ws_log_set_level(LOG_LEVEL_CRITICAL);
+	wtap_init(FALSE);
+}
+
+static void set_wtap_error(struct capture *c, int err, char *info)
+{
+	snprintf(c->err, sizeof(c->err), "%s%s%s", wtap_strerror(err),
+		 info ? ": " : "", info ? info : "");
+	g_free(info);
+}
+
+struct capture *capture_open(const char *file, uint32_t max_len, char *err,
+			     size_t errsz)
+{
+	struct capture *c;
+	char *info = NULL;
+	int e = 0;
+
+	init_once();
 	c = calloc(1, sizeof(*c));
-	if (!c) {
-		snprintf(err, errsz, "out of memory");
+	if (!c || max_len < ETH_HLEN ||
+	    !(c->out = malloc(sizeof(struct xpp_meta) + max_len))) {
+		snprintf(err, errsz, max_len < ETH_HLEN ? "max_len too small" :
+							   "out of memory");
+		if (c)
+			free(c);
 		return NULL;
 	}
-	/* Nanosecond timestamps whatever the file holds. */
-	c->p = pcap_open_offline_with_tstamp_precision(
-		file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!c->p) {
-		snprintf(err, errsz, "%s", errbuf);
+	c->max_len = max_len;
+	c->w = wtap_open_offline(file, WTAP_TYPE_AUTO, &e, &info, FALSE);
+	if (!c->w) {
+		set_wtap_error(c, e, info);
+		snprintf(err, errsz, "%s: %s", file, c->err);
+		free(c->out);
 		free(c);
 		return NULL;
 	}
-	dlt = pcap_datalink(c->p);
-	if (dlt != DLT_EN10MB) {
-		const char *name = pcap_datalink_val_to_name(dlt);
-
-		snprintf(err, errsz,
-			 "%s: link type %s (%d) is not supported: only "
-			 "Ethernet captures (EN10MB) go through the XDP program",
-			 file, name ? name : "unknown", dlt);
+	/* Wiretap takes an empty file for an ERF capture without records;
+	 * it is no capture. */
+	if (wtap_file_size(c->w, &e) == 0) {
+		snprintf(err, errsz, "%s: an empty file is not a capture", file);
 		capture_close(c);
 		return NULL;
 	}
+	c->n_encaps = wtap_get_num_encap_types();
+	c->per_encap = calloc(c->n_encaps > 0 ? c->n_encaps : 1,
+			      sizeof(*c->per_encap));
+	if (!c->per_encap) {
+		snprintf(err, errsz, "out of memory");
+		capture_close(c);
+		return NULL;
+	}
+	wtap_rec_init(&c->rec);
+	ws_buffer_init(&c->buf, 2048);
 	return c;
 }
 
-int capture_next(struct capture *c, const uint8_t **ret_data,
-		 uint32_t *ret_caplen, uint64_t *ret_ts_ns)
-{
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	int r = pcap_next_ex(c->p, &h, &data);
+static int refuse(struct capture_frame *f, enum capture_refusal r,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-	if (r == PCAP_ERROR_BREAK)
-		return 0;
-	if (r != 1)
+static int refuse(struct capture_frame *f, enum capture_refusal r,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	f->refusal = r;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	return CAPTURE_REFUSED;
+}
+
+/* BSD loopback: the address family, in the byte order of the machine that
+ * wrote it (NULL) or in network order (LOOP). As tshark: 2 is IPv4; 24,
+ * 28, 30 are the BSDs' IPv6. */
+static uint16_t af_to_ethertype(uint32_t af)
+{
+	switch (af) {
+	case 2:
+		return ETH_P_IP;
+	case 24:
+	case 28:
+	case 30:
+		return ETH_P_IPV6;
+	}
+	return 0;
+}
+
+static uint16_t null_ethertype(const uint8_t *p, bool network_order)
+{
+	uint32_t af = get32(p);
+
+	/* NULL: written in the writer's order, most often little-endian;
+	 * a family is small, so the order it fits in is the right one. */
+	if (!network_order)
+		af = __builtin_bswap32(af);
+	if (!network_order && af & 0xffff0000)
+		af = __builtin_bswap32(af);
+	return af_to_ethertype(af);
+}
+
+/* The link-layer header of a frame: how long it is, and what the
+ * synthesized Ethernet header says in its place. */
+struct link {
+	uint32_t hlen;	     /* bytes of the capture's own header */
+	bool synth;	     /* an Ethernet header goes in its place */
+	uint16_t ethertype;  /* of the synthesized header */
+	const uint8_t *addr; /* source address of the synthesized header */
+	uint32_t ifindex;    /* from the header, 0 when it says none */
+	uint16_t pkt_type;
+};
+
+/* CAPTURE_REFUSE_MAX, or the refusal. */
+static enum capture_refusal read_link(int encap, const uint8_t *d,
+				      uint32_t caplen, struct link *l)
+{
+	*l = (struct link){ .pkt_type = XPP_META_NO_PKT_TYPE };
+	switch (encap) {
+	case WTAP_ENCAP_ETHERNET:
+		return CAPTURE_REFUSE_MAX;
+	case WTAP_ENCAP_SLL: /* packet type, ARPHRD, address length,
+			      * address[8], protocol */
+		l->hlen = 16;
+		if (caplen < l->hlen)
+			return CAPTURE_REFUSE_LINK_HEADER;
+		l->pkt_type = get16(d);
+		l->ethertype = get16(d + 14);
+		if (get16(d + 4) == 6)
+			l->addr = d + 6;
+		if (get16(d + 2) == ARPHRD_IPGRE ||
+		    get16(d + 2) == ARPHRD_NETLINK)
+			l->ethertype = 0;
+		break;
+	case WTAP_ENCAP_SLL2: /* protocol, reserved, ifindex, ARPHRD,
+			       * packet type, address length, address[8] */
+		l->hlen = 20;
+		if (caplen < l->hlen)
+			return CAPTURE_REFUSE_LINK_HEADER;
+		l->ethertype = get16(d);
+		l->ifindex = get32(d + 4);
+		l->pkt_type = d[10];
+		if (d[11] == 6)
+			l->addr = d + 12;
+		if (get16(d + 8) == ARPHRD_IPGRE ||
+		    get16(d + 8) == ARPHRD_NETLINK)
+			l->ethertype = 0;
+		break;
+	case WTAP_ENCAP_RAW_IP: /* DLT 12, 14, LINKTYPE 101 */
+		if (caplen < 1)
+			return CAPTURE_REFUSE_LINK_HEADER;
+		l->ethertype = d[0] >> 4 == 4 ? ETH_P_IP :
+			       d[0] >> 4 == 6 ? ETH_P_IPV6 :
+						0;
+		break;
+	case WTAP_ENCAP_RAW_IP4:
+		l->ethertype = ETH_P_IP;
+		break;
+	case WTAP_ENCAP_RAW_IP6:
+		l->ethertype = ETH_P_IPV6;
+		break;
+	case WTAP_ENCAP_NULL:
+	case WTAP_ENCAP_LOOP:
+		l->hlen = 4;
+		if (caplen < l->hlen)
+			return CAPTURE_REFUSE_LINK_HEADER;
+		l->ethertype = null_ethertype(d, encap == WTAP_ENCAP_LOOP);
+		break;
+	default:
+		return CAPTURE_REFUSE_LINK_TYPE;
+	}
+	l->synth = true;
+	return CAPTURE_REFUSE_MAX;
+}
+
+static int set_time(struct capture *c, struct capture_frame *f,
+		    struct xpp_meta *m)
+{
+	long long sec = c->rec.ts.secs;
+	long long nsec = c->rec.ts.nsecs;
+
+	if (!(c->rec.presence_flags & WTAP_HAS_TS))
+		return refuse(f, CAPTURE_REFUSE_NO_TS,
+			      "the record has no timestamp");
+	sec += nsec / 1000000000;
+	nsec %= 1000000000;
+	if (nsec < 0) {
+		sec--;
+		nsec += 1000000000;
+	}
+	if (sec < 0)
+		return refuse(f, CAPTURE_REFUSE_BEFORE_1970,
+			      "timestamp %lld.%09lld s is before 1970", sec,
+			      nsec);
+	if (sec > TS_MAX_SEC || (sec == TS_MAX_SEC && nsec > TS_MAX_NSEC))
+		return refuse(f, CAPTURE_REFUSE_AFTER_2554,
+			      "timestamp %lld.%09lld s is past 2554-07-21, "
+			      "the end of u64 ns since 1970",
+			      sec, nsec);
+	m->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)nsec;
+	return 0;
+}
+
+static int frame(struct capture *c, struct capture_frame *f)
+{
+	const wtap_packet_header *h = &c->rec.rec_header.packet_header;
+	const uint8_t *d = ws_buffer_start_ptr(&c->buf);
+	struct xpp_meta *m = (struct xpp_meta *)c->out;
+	uint32_t caplen = h->caplen, wire = h->len, room = c->max_len;
+	uint8_t *to = c->out + sizeof(*m);
+	enum capture_refusal why;
+	struct link l;
+	int r, encap = h->pkt_encap;
+
+	if (encap > 0 && encap < c->n_encaps)
+		c->per_encap[encap]++;
+	else
+		c->per_encap[0]++;
+	why = read_link(encap, d, caplen, &l);
+	if (why == CAPTURE_REFUSE_LINK_HEADER)
+		return refuse(f, why, "%u bytes, shorter than its %s header",
+			      caplen, wtap_encap_name(encap));
+	if (why != CAPTURE_REFUSE_MAX)
+		return refuse(f, why, "link type %s (%s) is not supported",
+			      wtap_encap_name(encap),
+			      wtap_encap_description(encap));
+	*m = (struct xpp_meta){ .magic = XPP_META_MAGIC,
+				.pkt_type = l.pkt_type,
+				.ifindex = l.ifindex };
+	r = set_time(c, f, m);
+	if (r)
+		return r;
+	if (!m->ifindex && c->rec.presence_flags & WTAP_HAS_INTERFACE_ID)
+		m->ifindex = h->interface_id + 1;
+	if (caplen > wire)
+		wire = caplen; /* cannot be; tshark believes the bytes too */
+	if (encap == WTAP_ENCAP_ETHERNET &&
+	    h->pseudo_header.eth.fcs_len > 0) {
+		/* The FCS ends the frame on the wire: gone from both
+		 * lengths, and from the bytes where the capture holds it. */
+		uint32_t fcs = h->pseudo_header.eth.fcs_len;
+
+		wire = wire > fcs ? wire - fcs : 0;
+		if (caplen > wire)
+			caplen = wire;
+	}
+	if (caplen < wire)
+		c->st.snap_cut++;
+	d += l.hlen;
+	caplen -= l.hlen;
+	wire = wire > l.hlen ? wire - l.hlen : 0;
+	if (l.synth) {
+		memset(to, 0, ETH_HLEN);
+		if (l.addr)
+			memcpy(to + 6, l.addr, 6);
+		to[12] = l.ethertype >> 8;
+		to[13] = l.ethertype;
+		to += ETH_HLEN;
+		room -= ETH_HLEN;
+		wire += ETH_HLEN;
+		f->len = ETH_HLEN;
+	} else {
+		f->len = 0;
+	}
+	if (caplen > room) {
+		caplen = room;
+		c->st.clipped++;
+	}
+	memcpy(to, d, caplen);
+	f->len += caplen;
+	m->wire_len = wire;
+	f->buf = c->out;
+	f->meta_len = sizeof(*m);
+	f->ts_ns = m->ts_ns;
+	f->wire_len = m->wire_len;
+	f->ifindex = m->ifindex;
+	f->pkt_type = m->pkt_type;
+	return CAPTURE_FRAME;
+}
+
+int capture_next(struct capture *c, struct capture_frame *f)
+{
+	char *info = NULL;
+	int64_t off;
+	int e = 0, r;
+
+	if (!wtap_read(c->w, &c->rec, &c->buf, &e, &info, &off)) {
+		if (!e) {
+			g_free(info);
+			return 0;
+		}
+		set_wtap_error(c, e, info);
 		return -1;
-	*ret_data = data;
-	*ret_caplen = h->caplen;
-	/* With nanosecond precision, tv_usec holds nanoseconds. */
-	*ret_ts_ns = h->ts.tv_sec * 1000000000ULL + h->ts.tv_usec;
-	return 1;
+	}
+	/* Some readers leave a note here with a good record. */
+	g_free(info);
+	c->st.frames++;
+	if (c->rec.rec_type != REC_TYPE_PACKET)
+		r = refuse(f, CAPTURE_REFUSE_NOT_PACKET,
+			   "a record of type %u, not a packet",
+			   c->rec.rec_type);
+	else
+		r = frame(c, f);
+	if (r == CAPTURE_REFUSED)
+		c->st.refused[f->refusal]++;
+	/* Options (comments, hashes...) are not ours to keep. */
+	wtap_rec_reset(&c->rec);
+	return r;
 }
 
 const char *capture_error(struct capture *c)
 {
-	return pcap_geterr(c->p);
+	return c->err;
+}
+
+const struct capture_stats *capture_stats(struct capture *c)
+{
+	return &c->st;
+}
+
+void capture_link_counts(struct capture *c,
+			 void (*fn)(void *ctx, const char *name,
+				    uint64_t frames),
+			 void *ctx)
+{
+	int i;
+
+	for (i = 1; i < c->n_encaps; i++)
+		if (c->per_encap[i])
+			fn(ctx, wtap_encap_name(i), c->per_encap[i]);
+	if (c->per_encap[0])
+		fn(ctx, "unknown", c->per_encap[0]);
 }
 
 void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
-	pcap_close(c->p);
+	if (c->per_encap) {
+		wtap_rec_cleanup(&c->rec);
+		ws_buffer_free(&c->buf);
+	}
+	wtap_close(c->w);
+	free(c->per_encap);
+	free(c->out);
 	free(c);
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Field-by-field agreement between `xdpctl extract` and tshark.
 
-usage: compare_tshark.py CAPTURE RECORDS.ndjson
+usage: compare_tshark.py CAPTURE RECORDS.ndjson [EXTRACT-STDERR]
 
 tshark is the reference decoder. For every frame of CAPTURE:
 - with a record: every field tshark decodes must have the same value in
@@ -15,9 +15,16 @@ tshark is the reference decoder. For every frame of CAPTURE:
   header (no destination address), or report the frame as an error, or
   reach IP through an encapsulation the parser does not walk (only
   Ethernet and VLAN tags are).
+- refused by xdpctl extract (named in EXTRACT-STDERR): tshark's timestamp
+  must be before 1970 or past 2554 when that is the reason given.
+The frame length is what the program is given: the capture's link-layer
+header (SLL, SLL2, loopback, none for raw IP) replaced by an Ethernet
+header, without the FCS. The ifindex is SLL2's, else the pcapng interface
+id + 1, else 0.
 Prints one line per disagreement; exit status 1 if there is any.
 """
 import json
+import re
 import subprocess
 import sys
 
@@ -31,10 +38,13 @@ FIELDS = [
     "dccp.srcport", "dccp.dstport",
     "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
     "_ws.expert.severity", "frame.protocols",
+    "eth.fcs", "sll.ifindex", "frame.interface_id",
 ]
 # Layers the parser walks before IP; tshark decodes other encapsulations
 # (HomePNA, MPLS, PPPoE, ...) that the parser leaves alone, by design.
-L2_WALKED = {"eth", "ethertype", "vlan", "ieee8021ad"}
+L2_WALKED = {"eth", "ethertype", "vlan", "ieee8021ad", "sll", "raw", "null"}
+# The last ns a u64 of ns since 1970 holds.
+TS_MAX = 2**64 - 1
 # Layers the parser walks between IPv6 and L4. After IPv4 it walks none:
 # tshark also decodes IPv6 extension headers or DSR there, the parser
 # takes the IPv4 protocol field as the L4 protocol.
@@ -47,6 +57,8 @@ ERROR_SEVERITY = 8388608  # PI_ERROR
 def tshark_frames(capture):
     cmd = ["tshark", "-n", "-r", capture,
            "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+           # An FCS only where the capture says so, as xdpctl extract.
+           "-o", "eth.fcs:Never",
            "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
     for f in FIELDS:
         cmd += ["-e", f]
@@ -67,7 +79,30 @@ def num(v):
     return int(v, 16) if v.startswith("0x") else int(v)
 
 
-def compare(capture, records_path):
+def link_header_len(t):
+    """Bytes of the capture's own link-layer header."""
+    first = t["frame.protocols"].split(":")[0]
+    if first == "sll":
+        return 20 if t["sll.ifindex"] else 16
+    if first == "null":
+        return 4
+    if first in ("raw", "ip", "ipv6", ""):
+        return 0
+    return 14
+
+
+def refused_frames(stderr_path):
+    refused = {}
+    if stderr_path:
+        for line in open(stderr_path):
+            m = re.search(r": frame (\d+) refused \(([^)]*)\)", line)
+            if m:
+                refused[int(m.group(1))] = m.group(2)
+    return refused
+
+
+def compare(capture, records_path, stderr_path=None):
+    refused = refused_frames(stderr_path)
     recs = {}
     for line in open(records_path):
         r = json.loads(line)
@@ -81,6 +116,20 @@ def compare(capture, records_path):
         def say(msg):
             bad.append(f"frame {n}: {msg}")
 
+        epoch = t["frame.time_epoch"]
+        out_of_range = epoch.startswith("-") or ns_of(epoch) > TS_MAX
+        why = refused.pop(n, None)
+        if why in ("before 1970", "after 2554"):
+            if not out_of_range or r is not None:
+                say(f"refused ({why}) but tshark says {epoch}")
+            continue
+        if out_of_range:
+            say(f"tshark says {epoch}: the frame should be refused")
+            continue
+        if why is not None:
+            if r is not None:
+                say(f"refused ({why}) and a record {r}")
+            continue
         if r is None:
             layers = t["frame.protocols"].split(":")
             l3 = next((i for i, l in enumerate(layers)
@@ -104,7 +153,11 @@ def compare(capture, records_path):
         else:
             say(f"record {r} but tshark sees no IP header")
             continue
-        want["frame_len"] = num(t["frame.cap_len"])
+        want["frame_len"] = (num(t["frame.cap_len"]) - link_header_len(t)
+                             + 14 - (4 if t["eth.fcs"] else 0))
+        want["ifindex"] = (num(t["sll.ifindex"]) if t["sll.ifindex"] else
+                           num(t["frame.interface_id"]) + 1
+                           if t["frame.interface_id"] else 0)
         # The outermost tag: 802.1ad (QinQ service tag) or 802.1Q.
         outer = num(t["ieee8021ad.id"])
         want["vlan"] = outer if outer is not None else (num(t["vlan.id"]) or 0)
@@ -163,11 +216,14 @@ def compare(capture, records_path):
                 say(f"{k}: record {r[k]!r}, tshark {v!r}")
     for ts, r in recs.items():
         bad.append(f"record at {ts} matches no frame of the capture")
+    for n, why in refused.items():
+        bad.append(f"frame {n} refused ({why}), tshark has no such frame")
     return frames, bad
 
 
 def main():
-    frames, bad = compare(sys.argv[1], sys.argv[2])
+    frames, bad = compare(sys.argv[1], sys.argv[2],
+                          sys.argv[3] if len(sys.argv) > 3 else None)
     for b in bad:
         print(b)
     print(f"{frames} frames compared, {len(bad)} disagreements")

@@ -6,6 +6,17 @@
  *                               valid, truncated and malformed
  *   xpp-pcap bulk FILE N        N frames cycling through common kinds
  *   xpp-pcap fuzz FILE N SEED   N frames damaged at random (deterministic)
+ *   xpp-pcap link FILE LINKTYPE the corpus in another link type: 113
+ *                               (LINUX_SLL), 276 (LINUX_SLL2), 12, 14,
+ *                               101 (raw IP), 228 (IPv4), 229 (IPv6),
+ *                               0 (BSD loopback), 108 (LOOP); frames the
+ *                               link type cannot carry are left out.
+ *                               fcs: Ethernet with a 4-byte FCS (the FCS
+ *                               bits of the header say so)
+ *   xpp-pcap pcapng FILE        interfaces of several link types and snap
+ *                               lengths, FCS, two sections (the second
+ *                               big-endian), if_tsoffset, timestamps at
+ *                               2^31 s, before 1970 and past 2554
  *
  * Addresses come from 198.18.0.0/15 and 2001:2::/48.
  */
@@ -25,6 +36,10 @@
 
 static FILE *out;
 static unsigned long long ts_ns = 1700000000123456789ULL;
+/* The link type frames are written in (LINKTYPE_*), and the FCS length
+ * in bytes of Ethernet frames. */
+static uint32_t linktype = 1;
+static unsigned int fcs_len;
 
 static void put32(uint32_t v)
 {
@@ -38,19 +53,110 @@ static void header(void)
 	put32(0);
 	put32(0);
 	put32(65535);
-	put32(1); /* DLT_EN10MB */
+	/* The FCS length in 16-bit words and its "present" bit. */
+	put32(linktype | (fcs_len ? (fcs_len / 2) << 28 | 0x04000000 : 0));
+}
+
+static void put_be16(uint8_t *b, uint16_t v)
+{
+	b[0] = v >> 8;
+	b[1] = v;
+}
+
+/* The Ethernet frame p in the link type being written: its header
+ * replaced by that link type's, into b. Returns the new length, and in
+ * *delta what that added to p's length; 0 when the link type cannot carry
+ * the frame. */
+static size_t relink(const struct pkt *p, uint8_t *b, long *delta)
+{
+	uint16_t type = p->b[12] << 8 | p->b[13];
+	size_t h = 0, body = p->len - 14;
+	uint32_t af = type == ETH_P_IP ? 2 : 30;
+
+	switch (linktype) {
+	case 1:
+		memcpy(b, p->b, p->len);
+		*delta = fcs_len;
+		/* Any value: tshark does not check it unless asked. */
+		memset(b + p->len, 0xfc, fcs_len);
+		return p->len + fcs_len;
+	case 113: /* LINUX_SLL: type, ARPHRD, address length and address,
+		   * protocol */
+		h = 16;
+		memset(b, 0, h);
+		put_be16(b, 4); /* PACKET_OUTGOING */
+		put_be16(b + 2, 1); /* ARPHRD_ETHER */
+		put_be16(b + 4, 6);
+		memcpy(b + 6, p->b + 6, 6);
+		put_be16(b + 14, type);
+		break;
+	case 276: /* LINUX_SLL2: protocol, reserved, ifindex, ARPHRD,
+		   * type, address length and address */
+		h = 20;
+		memset(b, 0, h);
+		put_be16(b, type);
+		b[4] = 0;
+		b[5] = 0;
+		put_be16(b + 6, 7); /* ifindex 7 */
+		put_be16(b + 8, 1);
+		b[10] = 0; /* PACKET_HOST */
+		b[11] = 6;
+		memcpy(b + 12, p->b + 6, 6);
+		break;
+	case 12:
+	case 14:
+	case 101:
+	case 228:
+	case 229:
+		if (type != ETH_P_IP && type != ETH_P_IPV6)
+			return 0;
+		if ((linktype == 228 && type != ETH_P_IP) ||
+		    (linktype == 229 && type != ETH_P_IPV6))
+			return 0;
+		break;
+	case 0: /* little-endian, as a little-endian BSD writes it */
+		if (type != ETH_P_IP && type != ETH_P_IPV6)
+			return 0;
+		h = 4;
+		memcpy(b, &af, 4);
+		break;
+	case 108:
+		if (type != ETH_P_IP && type != ETH_P_IPV6)
+			return 0;
+		h = 4;
+		b[0] = b[1] = b[2] = 0;
+		b[3] = af;
+		break;
+	}
+	memcpy(b + h, p->b + 14, body);
+	*delta = (long)h - 14;
+	return h + body;
 }
 
 /* Writes the first caplen bytes of p (all when caplen is 0). */
 static void frame_cut(const struct pkt *p, size_t caplen)
 {
+	static uint8_t b[PKT_MAX + 64];
 	size_t n = caplen && caplen < p->len ? caplen : p->len;
+	size_t len = p->len;
+	long delta = 0;
 
+	if (linktype != 1 || fcs_len) {
+		if (p->len < 14 || (caplen && caplen < 14))
+			return; /* runts are Ethernet's */
+		len = relink(p, b, &delta);
+		if (!len)
+			return;
+		/* A cut keeps its place in the frame; the FCS is gone with
+		 * it. */
+		n = caplen && caplen < p->len ? caplen + delta -
+			(linktype == 1 ? (long)fcs_len : 0) : len;
+	}
 	put32(ts_ns / 1000000000ULL);
 	put32(ts_ns % 1000000000ULL);
 	put32(n);
-	put32(p->len);
-	fwrite(p->b, 1, n, out);
+	put32(len);
+	fwrite(linktype != 1 || fcs_len ? b : p->b, 1, n, out);
 	ts_ns += 1234567;
 }
 
@@ -339,25 +445,159 @@ static void bulk(unsigned long n)
 	}
 }
 
+/* pcapng, in either byte order. */
+static int big_endian;
+
+static void ng32(uint32_t v)
+{
+	put32(big_endian ? __builtin_bswap32(v) : v);
+}
+
+static void ng16x2(uint16_t a, uint16_t b)
+{
+	ng32(big_endian ? (uint32_t)a << 16 | b : (uint32_t)b << 16 | a);
+}
+
+static void ng_opt(uint16_t code, const void *v, uint16_t len)
+{
+	static const uint8_t zero[4];
+
+	ng16x2(code, len);
+	fwrite(v, 1, len, out);
+	fwrite(zero, 1, -len & 3, out);
+}
+
+static void ng_shb(int be)
+{
+	big_endian = be;
+	ng32(0x0a0d0d0a);
+	ng32(28);
+	ng32(0x1a2b3c4d);
+	ng16x2(1, 0);
+	ng32(0xffffffff); /* section length unknown */
+	ng32(0xffffffff);
+	ng32(28);
+}
+
+/* An IDB: link type, snap length, timestamp resolution (10^-tsresol),
+ * FCS length (0: no option), if_tsoffset (0: no option). */
+static void ng_idb(uint16_t lt, uint32_t snap, uint8_t tsresol, uint8_t fcs,
+		   int64_t tsoffset)
+{
+	uint32_t len = 20 + 8 + (fcs ? 8 : 0) + (tsoffset ? 12 : 0) + 4;
+	uint64_t off = big_endian ? __builtin_bswap64(tsoffset) : (uint64_t)tsoffset;
+
+	ng32(1);
+	ng32(len);
+	ng16x2(lt, 0);
+	ng32(snap);
+	ng_opt(9, &tsresol, 1);
+	if (fcs)
+		ng_opt(13, &fcs, 1);
+	if (tsoffset)
+		ng_opt(14, &off, 8);
+	ng_opt(0, NULL, 0);
+	ng32(len);
+}
+
+/* An EPB: the first caplen bytes of b, of wire length len, timestamp in
+ * the interface's units. */
+static void ng_epb(uint32_t ifid, uint64_t ts, const uint8_t *b, uint32_t len,
+		   uint32_t caplen)
+{
+	static const uint8_t zero[4];
+	uint32_t blen = 32 + ((caplen + 3) & ~3u);
+
+	ng32(6);
+	ng32(blen);
+	ng32(ifid);
+	ng32(ts >> 32);
+	ng32(ts);
+	ng32(caplen);
+	ng32(len);
+	fwrite(b, 1, caplen, out);
+	fwrite(zero, 1, -caplen & 3, out);
+	ng32(blen);
+}
+
+/* What Wireshark writes after merging captures of several interfaces:
+ * every frame has a timestamp of its own, so records can be matched to
+ * frames by it. */
+static void pcapng(void)
+{
+	static uint8_t b[PKT_MAX + 64];
+	const uint64_t s = 1700000000;
+	struct pkt p, q;
+	size_t n;
+	long d;
+
+	pkt_frame_udp4(&p, A4, B4, 5353, 53, 20);
+	tcp6_ext(&q, 1);
+	ng_shb(0);
+	ng_idb(1, 65535, 9, 0, 0);	/* 0: Ethernet, ns */
+	ng_idb(1, 60, 9, 4, 0);		/* 1: Ethernet, FCS, snap 60 */
+	ng_idb(276, 262144, 6, 0, 0);	/* 2: SLL2, us */
+	ng_epb(0, s * 1000000000 + 1, p.b, p.len, p.len);
+	ng_epb(0, 0x80000000ULL * 1000000000, q.b, q.len, q.len); /* 2^31 s */
+	linktype = 1;
+	fcs_len = 4;
+	n = relink(&p, b, &d);
+	ng_epb(1, s * 1000000000 + 2, b, n, n);
+	n = relink(&q, b, &d);
+	ng_epb(1, s * 1000000000 + 3, b, n, 60); /* cut by the snap length */
+	fcs_len = 0;
+	linktype = 276;
+	n = relink(&q, b, &d);
+	ng_epb(2, s * 1000000 + 4, b, n, n);
+	ng_epb(2, 18446744073709552ULL, b, n, n); /* past 2554 */
+	ng_shb(1);
+	ng_idb(101, 65535, 9, 0, -1000000000);	/* 0: raw IP, offset */
+	ng_idb(1, 65535, 6, 0, 0);		/* 1: Ethernet, us */
+	ng_idb(108, 65535, 9, 0, 0);		/* 2: LOOP */
+	linktype = 101;
+	n = relink(&q, b, &d);
+	ng_epb(0, s * 1000000000 + 5, b, n, n);
+	ng_epb(0, 5, b, n, n); /* before 1970 with the offset */
+	ng_epb(1, s * 1000000 + 6, p.b, p.len, p.len);
+	linktype = 108;
+	n = relink(&p, b, &d);
+	ng_epb(2, s * 1000000000 + 7, b, n, n);
+	linktype = 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 ||
 	    (strcmp(argv[1], "corpus") && strcmp(argv[1], "bulk") &&
-	     strcmp(argv[1], "fuzz")) ||
+	     strcmp(argv[1], "fuzz") && strcmp(argv[1], "link") &&
+	     strcmp(argv[1], "pcapng")) ||
 	    (!strcmp(argv[1], "bulk") && argc != 4) ||
+	    (!strcmp(argv[1], "link") && argc != 4) ||
 	    (!strcmp(argv[1], "fuzz") && argc != 5)) {
 		fprintf(stderr, "usage: xpp-pcap corpus FILE | bulk FILE N | "
-				"fuzz FILE N SEED\n");
+				"fuzz FILE N SEED | link FILE LINKTYPE|fcs | "
+				"pcapng FILE\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "link")) {
+		if (!strcmp(argv[3], "fcs"))
+			fcs_len = 4;
+		else
+			linktype = strtoul(argv[3], NULL, 10);
 	}
 	out = fopen(argv[2], "w");
 	if (!out) {
 		perror(argv[2]);
 		return 1;
 	}
-	header();
-	if (!strcmp(argv[1], "corpus"))
+	if (!strcmp(argv[1], "pcapng"))
+		pcapng();
+	else
+		header();
+	if (!strcmp(argv[1], "corpus") || !strcmp(argv[1], "link"))
 		corpus();
+	else if (!strcmp(argv[1], "pcapng"))
+		; /* written above */
 	else if (!strcmp(argv[1], "fuzz"))
 		fuzz(strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10));
 	else
