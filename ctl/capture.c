@@ -20,8 +20,8 @@
 #include "capture.h"
 #include "xpp/meta.h"
 
-_Static_assert(sizeof(struct xpp_meta) <= CAPTURE_META_MAX,
-	       "struct xpp_meta: at most the kernel's 32 bytes");
+_Static_assert(sizeof(struct xpp_frame_meta) <= CAPTURE_META_MAX,
+	       "struct xpp_frame_meta: at most the kernel's 32 bytes");
 
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
@@ -48,7 +48,7 @@ struct capture {
 	wtap_rec rec;
 	Buffer buf;
 	uint32_t max_len;
-	uint8_t *out; /* struct xpp_meta + max_len bytes */
+	uint8_t *out; /* struct xpp_frame_meta + max_len bytes */
 	char err[512];
 	struct capture_stats st;
 	int n_encaps;
@@ -95,7 +95,7 @@ struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 	init_once();
 	c = calloc(1, sizeof(*c));
 	if (!c || max_len < ETH_HLEN ||
-	    !(c->out = malloc(sizeof(struct xpp_meta) + max_len))) {
+	    !(c->out = malloc(sizeof(struct xpp_frame_meta) + max_len))) {
 		snprintf(err, errsz, max_len < ETH_HLEN ? "max_len too small" :
 							   "out of memory");
 		if (c)
@@ -190,7 +190,7 @@ struct link {
 static enum capture_refusal read_link(int encap, const uint8_t *d,
 				      uint32_t caplen, struct link *l)
 {
-	*l = (struct link){ .pkt_type = XPP_META_NO_PKT_TYPE };
+	*l = (struct link){ .pkt_type = XPP_FRAME_META_NO_PKT_TYPE };
 	switch (encap) {
 	case WTAP_ENCAP_ETHERNET:
 		return CAPTURE_REFUSE_MAX;
@@ -249,7 +249,7 @@ static enum capture_refusal read_link(int encap, const uint8_t *d,
 }
 
 static int set_time(struct capture *c, struct capture_frame *f,
-		    struct xpp_meta *m)
+		    struct xpp_frame_meta *m)
 {
 	long long sec = c->rec.ts.secs;
 	long long nsec = c->rec.ts.nsecs;
@@ -280,7 +280,7 @@ static int frame(struct capture *c, struct capture_frame *f)
 {
 	const wtap_packet_header *h = &c->rec.rec_header.packet_header;
 	const uint8_t *d = ws_buffer_start_ptr(&c->buf);
-	struct xpp_meta *m = (struct xpp_meta *)c->out;
+	struct xpp_frame_meta *m = (struct xpp_frame_meta *)c->out;
 	uint32_t caplen = h->caplen, wire = h->len, room = c->max_len;
 	uint8_t *to = c->out + sizeof(*m);
 	enum capture_refusal why;
@@ -299,7 +299,7 @@ static int frame(struct capture *c, struct capture_frame *f)
 		return refuse(f, why, "link type %s (%s) is not supported",
 			      wtap_encap_name(encap),
 			      wtap_encap_description(encap));
-	*m = (struct xpp_meta){ .magic = XPP_META_MAGIC,
+	*m = (struct xpp_frame_meta){ .magic = XPP_FRAME_META_MAGIC,
 				.pkt_type = l.pkt_type,
 				.ifindex = l.ifindex };
 	r = set_time(c, f, m);

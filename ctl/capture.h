@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Reading captures, one frame at a time, into what the XDP program takes:
- * a struct xpp_meta followed by the frame from its Ethernet header on.
+ * a struct xpp_frame_meta followed by the frame from its Ethernet header on.
  * Every format and link type Wireshark's libwiretap reads; frames of the
  * link types below are handed over, the others refused, counted. Kept
  * apart from extract.c so the fuzz target and the test tools can link it
- * alone. It does not include xpp/meta.h: that struct xpp_meta and the
- * pinned maps' struct xpp_meta (xpp/maps.h) cannot meet in one file.
+ * alone.
  */
 #ifndef XPP_CAPTURE_H
 #define XPP_CAPTURE_H
@@ -42,7 +41,7 @@ struct capture_stats {
 #define CAPTURE_META_MAX 32
 
 struct capture_frame {
-	/* struct xpp_meta (xpp/meta.h), meta_len bytes, then `len` bytes of
+	/* struct xpp_frame_meta (xpp/meta.h), meta_len bytes, then `len` bytes of
 	 * the frame from its Ethernet header on: data_in for
 	 * BPF_PROG_TEST_RUN as it is. Valid until the next call. */
 	uint8_t *buf;
