@@ -175,6 +175,8 @@ static int sock_connect(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
+	if (!args.socket[0])
+		die_usage("--socket needs a path");
 	if (strlen(args.socket) >= sizeof(sa.sun_path))
 		die_usage("socket path '%s' is too long", args.socket);
 	strcpy(sa.sun_path, args.socket);
@@ -615,6 +617,10 @@ static int cmd_config(int argc, char **argv)
 				die_usage("config set: '%s' is not KEY=VALUE",
 					  argv[i]);
 			*eq = '\0';
+			/* Both would be sent and the last would win. */
+			if (json_object_object_get_ex(set, argv[i], NULL))
+				die_usage("config set: %s is given twice",
+					  argv[i]);
 			json_object_object_add(set, argv[i],
 					       json_object_new_string(eq + 1));
 		}
@@ -630,6 +636,7 @@ static int cmd_config(int argc, char **argv)
 		if (!json_object_object_get_ex(res, argv[1], &v)) {
 			fprintf(stderr, "xdpctl: config get: no key '%s'\n",
 				argv[1]);
+			json_object_put(reply);
 			return EXIT_REFUSED;
 		}
 		printf("%s\n", json_object_get_string(v));
@@ -645,7 +652,11 @@ static int cmd_config(int argc, char **argv)
 
 static int cmd_version(int argc, char **argv)
 {
-	json_object *reply = call(new_req("version"), "version"), *res;
+	json_object *reply, *res;
+
+	if (argc)
+		die_usage("version takes no arguments");
+	reply = call(new_req("version"), "version");
 
 	res = json_object_object_get(reply, "result");
 	if (args.json)

@@ -258,16 +258,23 @@ static json_object *cmd_detach(struct manager *m, struct conn *c,
 {
 	json_object *err = NULL, *arr, *res, *v;
 	const char *name = req_string(req, "iface", false, &err);
-	bool all = json_object_object_get_ex(req, "all", &v) &&
-		   json_object_get_boolean(v);
+	bool all = false;
 	char msg[512];
 	int r;
 
 	if (err)
 		return err;
-	if (!name && !all)
+	if (json_object_object_get_ex(req, "all", &v)) {
+		/* Only a JSON boolean: json-c would read "false" as true. */
+		if (!json_object_is_type(v, json_type_boolean))
+			return reply_error(XPP_E_BAD_REQUEST,
+					   "field 'all' must be true or false");
+		all = json_object_get_boolean(v);
+	}
+	if (!name == !all)
 		return reply_error(XPP_E_BAD_REQUEST,
-				   "detach needs 'iface' or \"all\": true");
+				   "detach needs either 'iface' or \"all\": "
+				   "true");
 	arr = json_object_new_array();
 	while (all && dp_owner_ifaces(m->dp)) {
 		name = dp_owner_ifaces(m->dp)->name;
@@ -334,11 +341,10 @@ static json_object *cmd_config_set(struct manager *m, struct conn *c,
 	}
 	m->conf = next;
 	manager_apply_conf(m);
-	json_object_object_foreach(set, k2, v2)
-	{
-		pr_notice("config: %s set to '%s' over the control socket", k2,
-			  json_object_get_string(v2));
-	}
+	/* One line per request, however many keys it sets. */
+	pr_notice("config set over the control socket by uid %u: %s",
+		  conn_peer(c)->uid,
+		  json_object_to_json_string_ext(set, JSON_C_TO_STRING_PLAIN));
 	return reply_ok(conf_json(&m->conf));
 }
 

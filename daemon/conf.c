@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "datapath.h"
@@ -318,7 +321,7 @@ static int set_filter_list(struct xpp_conf *c, const char *key,
 	/* map points into c->dp: clear the same field of the copy. */
 	memset((char *)&dp + ((char *)map - (char *)&c->dp), 0, map_bytes);
 	dp.flags &= ~flag;
-	if (strcmp(v, "any")) {
+	if (strcasecmp(v, "any")) { /* as the names: any case */
 		e = for_words(v, fn, &x);
 		if (e == -E2BIG)
 			return fail(err, sz, "%s is too long", key);
@@ -648,27 +651,57 @@ static char *trim(char *s)
 int xpp_conf_load(struct xpp_conf *c, const char *path, char *err,
 		  size_t errsz)
 {
-	char line[LINE_MAX_LEN + 2], msg[512];
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	char msg[512];
 	bool seen[ARRAY_SIZE(keys)] = {};
 	struct xpp_conf tmp = *c;
 	unsigned int lineno = 0;
+	struct stat st = {};
 	FILE *f;
+	int fd;
 	int ret = 0;
 
-	f = fopen(path, "re");
-	if (!f) {
+	/* Non-blocking: a FIFO must not hang the daemon on reload. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
 		int e = errno;
 
 		snprintf(err, errsz, "%s: %s", path, strerror(e));
 		return -e;
 	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "%s: %s", path,
+			 S_ISDIR(st.st_mode) ?
+				 "is a directory, not a configuration file" :
+				 "not a regular file (a FIFO, device or "
+				 "socket cannot be a configuration file)");
+		close(fd);
+		return -EINVAL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return -e;
+	}
 	tmp.n_attach = 0;
-	while (fgets(line, sizeof(line), f)) {
+	while ((n = getline(&line, &cap, f)) >= 0) {
 		char *s, *eq, *key, *val;
 		const struct key *k;
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
+		if (memchr(line, '\0', n)) {
+			snprintf(err, errsz, "%s:%u: the line holds a NUL byte",
+				 path, lineno);
+			ret = -EINVAL;
+			break;
+		}
+		if (n > LINE_MAX_LEN + 1 ||
+		    (n == LINE_MAX_LEN + 1 && line[n - 1] != '\n')) {
 			snprintf(err, errsz, "%s:%u: line longer than %d bytes",
 				 path, lineno, LINE_MAX_LEN);
 			ret = -EINVAL;

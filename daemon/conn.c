@@ -6,6 +6,7 @@
  * change at any time, the output by CONN_OUT_MAX.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@ struct conn {
 	struct ev_loop *loop;
 	int fd;
 	ev_io rw, ww;
+	ev_timer hup_w; /* after a half-close: has the peer gone? */
 	struct conn_peer peer;
 	const unsigned int *max_line;
 	const struct conn_ops *ops;
@@ -105,6 +107,7 @@ void conn_close(struct conn *c)
 	c->closed = true;
 	ev_io_stop(c->loop, &c->rw);
 	ev_io_stop(c->loop, &c->ww);
+	ev_timer_stop(c->loop, &c->hup_w);
 	close(c->fd);
 	c->fd = -1;
 	if (c->ops && c->ops->on_close)
@@ -249,6 +252,41 @@ static void line_end(struct conn *c)
 	}
 }
 
+/* A Unix stream socket sets POLLHUP only when both directions are shut:
+ * the peer closed, rather than only shut down its sending side. */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+static void hup_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	if (peer_gone(c->fd))
+		conn_close(c);
+}
+
+/* End of input: the peer closed, or only shut down its sending side and
+ * still reads. */
+static void conn_input_ended(struct conn *c)
+{
+	if (peer_gone(c->fd)) {
+		conn_close(c);
+		return;
+	}
+	ev_io_stop(c->loop, &c->rw); /* EOF stays readable: stop asking */
+	if (c->ops->on_input_end) {
+		c->ops->on_input_end(c, c->userdata);
+		return;
+	}
+	/* Kept open for its output (a stream): with nothing to read, its
+	 * end shows only as POLLHUP, looked for once a second. */
+	ev_timer_start(c->loop, &c->hup_w);
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
@@ -263,8 +301,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (n == 0) {
-		/* The peer is done sending; it may still read its replies. */
-		conn_close_when_sent(c);
+		conn_input_ended(c);
 		return;
 	}
 	/* Callbacks may close the connection or turn it into a stream. */
@@ -307,7 +344,8 @@ struct conn *conn_new(struct ev_loop *loop, int fd, const struct conn_peer *peer
 	c->userdata = userdata;
 	ev_io_init(&c->rw, read_cb, fd, EV_READ);
 	ev_io_init(&c->ww, write_cb, fd, EV_WRITE);
-	c->rw.data = c->ww.data = c;
+	ev_timer_init(&c->hup_w, hup_cb, 1, 1);
+	c->rw.data = c->ww.data = c->hup_w.data = c;
 	ev_io_start(loop, &c->rw);
 	return c;
 }

@@ -36,6 +36,10 @@ struct conn_ops {
 	/* A line grew past the request limit: it is skipped up to the next
 	 * newline. limit is the limit in force. */
 	void (*on_line_too_long)(struct conn *c, size_t limit, void *userdata);
+	/* The peer shut down its sending side and still reads (a
+	 * half-close): no more lines will come. NULL: keep the connection
+	 * until writing to it fails. */
+	void (*on_input_end)(struct conn *c, void *userdata);
 	/* All queued output has been sent (the peer is reading). */
 	void (*on_drained)(struct conn *c, void *userdata);
 	/* The connection is closing: the last callback. */

@@ -26,6 +26,8 @@
 #include "util.h"
 
 #define MAX_PEER_GROUPS 256
+/* How long to stop accepting when out of file descriptors. */
+#define ACCEPT_PAUSE_MS 200
 
 struct client {
 	struct client *next, **pprev;
@@ -40,6 +42,7 @@ struct control {
 	bool socket_created; /* ours to remove */
 	gid_t admin_gid;     /* (gid_t)-1: no such group, root only */
 	ev_io listen_w;
+	ev_timer resume_w; /* accepting again after running out of fds */
 	struct client *clients;
 	unsigned int n_clients;
 };
@@ -48,8 +51,21 @@ struct control {
 static void client_reply(struct client *cl, json_object *reply)
 {
 	struct conn *c = cl->c;
-	int err = conn_write_json(c, reply);
+	int err;
 
+	if (!conn_out_pending(c)) {
+		/* Nothing waits: only the reply itself can be too large (a
+		 * request of up to max_request_bytes echoes its "id"). */
+		err = conn_write_json(c, reply);
+		if (err == -ENOBUFS)
+			err = conn_write_json(
+				c, reply_error(XPP_E_BAD_REQUEST,
+					       "the reply would be longer than "
+					       "%u bytes: send a shorter \"id\"",
+					       CONN_OUT_MAX));
+	} else {
+		err = conn_write_json(c, reply);
+	}
 	if (err == -ENOBUFS || err == -ENOMEM) {
 		pr_warn("client pid %d does not read its replies; closing it",
 			conn_peer(c)->pid);
@@ -85,6 +101,13 @@ static void client_on_line_too_long(struct conn *c, size_t limit,
 				 limit));
 }
 
+/* A request connection whose peer is done sending: its replies go out,
+ * then it closes. */
+static void client_on_input_end(struct conn *c, void *userdata)
+{
+	conn_close_when_sent(c);
+}
+
 static void client_on_close(struct conn *c, void *userdata)
 {
 	struct client *cl = userdata;
@@ -99,6 +122,7 @@ static void client_on_close(struct conn *c, void *userdata)
 static const struct conn_ops client_ops = {
 	.on_line = client_on_line,
 	.on_line_too_long = client_on_line_too_long,
+	.on_input_end = client_on_input_end,
 	.on_close = client_on_close,
 };
 
@@ -164,8 +188,22 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* The connection stays queued and the socket readable:
+			 * pause instead of spinning on it. */
+			pr_warn("accepting a control connection: %m; pausing "
+				"accepts for %d ms (raise LimitNOFILE= or lower "
+				"max_clients)",
+				ACCEPT_PAUSE_MS);
+			ev_io_stop(loop, &ctl->listen_w);
+			/* Set each time: libev keeps what is left of a
+			 * one-shot timer that fired, which is nothing. */
+			ev_timer_set(&ctl->resume_w, ACCEPT_PAUSE_MS / 1000.0, 0);
+			ev_timer_start(loop, &ctl->resume_w);
+		} else if (errno != EAGAIN && errno != EINTR) {
 			pr_warn("accepting a control connection: %m");
+		}
 		return;
 	}
 	/* The limit in force now; connections made under a higher one
@@ -185,6 +223,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	control_add_client(ctl, fd);
+}
+
+static void resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	ev_io_start(loop, &ctl->listen_w);
 }
 
 /* Refuses to start over a live daemon; removes a stale socket. */
@@ -317,6 +362,8 @@ struct control *control_new(struct manager *m)
 	}
 	ev_io_init(&ctl->listen_w, accept_cb, ctl->listen_fd, EV_READ);
 	ctl->listen_w.data = ctl;
+	ev_timer_init(&ctl->resume_w, resume_cb, ACCEPT_PAUSE_MS / 1000.0, 0);
+	ctl->resume_w.data = ctl;
 	ev_io_start(m->loop, &ctl->listen_w);
 	return ctl;
 }
@@ -330,6 +377,7 @@ void control_free(struct control *ctl)
 		conn_close(ctl->clients->c);
 	if (ctl->listen_fd >= 0) {
 		ev_io_stop(ctl->m->loop, &ctl->listen_w);
+		ev_timer_stop(ctl->m->loop, &ctl->resume_w);
 		if (!ctl->socket_activated)
 			close(ctl->listen_fd);
 	}

@@ -37,6 +37,7 @@ struct vanished {
 
 struct dp_owner {
 	const struct xpp_conf *conf;
+	struct drain_sink sink;
 	struct xpp_datapath *dp;
 	struct links *links;
 	struct drain *drain;
@@ -226,6 +227,8 @@ static void on_ifevent(enum ifwatch_event event, unsigned int ifindex,
 		resync(o);
 		break;
 	}
+	if (o->sink.ifaces_changed)
+		o->sink.ifaces_changed(o->sink.userdata);
 }
 
 struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
@@ -240,6 +243,7 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 	if (!o)
 		return NULL;
 	o->conf = conf;
+	o->sink = *sink;
 	r = pin_root_prepare(conf->pin_root);
 	if (r)
 		goto fail;
@@ -352,7 +356,16 @@ int dp_owner_detach(struct dp_owner *o, const char *name, char *msg,
 		    size_t msgsz)
 {
 	struct iface *ifc = links_find(o->links, name);
+	enum xpp_mode mode;
 
+	/* Gone while attached and waiting to come back: a detach means it
+	 * stays detached when it does. */
+	if (!ifc && vanished_take(o, name, &mode)) {
+		ifc_notice(name, "interface %s, which vanished while attached, "
+				 "will not be attached again when it returns",
+			   name);
+		return 0;
+	}
 	if (!ifc)
 		return xpp_errmsg(msg, msgsz, -ENOENT,
 				  "interface %s is not attached (see 'xdpctl "

@@ -38,7 +38,8 @@ struct dp_status {
 /*
  * Prepares the pin root (mounting bpffs on its parent if needed), loads
  * or adopts the datapath, adopts pinned links, starts draining into sink
- * and watching interfaces. conf must outlive the owner: it is read again
+ * and watching interfaces (sink->ifaces_changed hears of every interface
+ * event). conf must outlive the owner: it is read again
  * whenever a decision depends on it (reattach, attach). Returns NULL with
  * errno set, after logging why.
  */

@@ -60,6 +60,28 @@ static void ring_cb(struct ev_loop *loop, ev_io *w, int revents)
 	drain_now(w->data);
 }
 
+/*
+ * Re-arms the drain timer for a new interval, keeping the time already
+ * waited: re-arming from zero on every configuration change would let a
+ * client that changes the configuration often put the drain off for ever.
+ */
+static void drain_timer_set(struct drain *dr, ev_tstamp interval)
+{
+	ev_tstamp left = interval;
+
+	if (ev_is_active(&dr->flush_w)) {
+		if (dr->flush_w.repeat == interval)
+			return;
+		left = interval - (dr->flush_w.repeat -
+				   ev_timer_remaining(dr->loop, &dr->flush_w));
+		if (left < 0)
+			left = 0;
+		ev_timer_stop(dr->loop, &dr->flush_w);
+	}
+	ev_timer_set(&dr->flush_w, left, interval);
+	ev_timer_start(dr->loop, &dr->flush_w);
+}
+
 int drain_apply_conf(struct drain *dr, const struct xpp_conf *conf)
 {
 	unsigned int slots = xpp_datapath__ring_slots(dr->dp);
@@ -74,8 +96,7 @@ int drain_apply_conf(struct drain *dr, const struct xpp_conf *conf)
 		recs = (uint64_t)slots * conf->wakeup_percent / 100;
 	cfg.wakeup_records = recs < slots ? recs : slots;
 	err = xpp_datapath__config_set(dr->dp, &cfg);
-	dr->flush_w.repeat = conf->flush_ms / 1000.0;
-	ev_timer_again(dr->loop, &dr->flush_w);
+	drain_timer_set(dr, conf->flush_ms / 1000.0);
 	return err;
 }
 

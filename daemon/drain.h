@@ -19,6 +19,9 @@ struct drain_sink {
 	void (*record)(const struct xpp_record *r, void *userdata);
 	/* After each drain: what was delivered may be passed on. */
 	void (*flushed)(void *userdata);
+	/* An interface appeared, was renamed or went (the datapath owner
+	 * calls it; not the drain). */
+	void (*ifaces_changed)(void *userdata);
 	void *userdata;
 };
 

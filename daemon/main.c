@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -234,11 +235,19 @@ static void sink_flushed(void *userdata)
 	subscriptions_flush(m->subs);
 }
 
+static void sink_ifaces_changed(void *userdata)
+{
+	struct manager *m = userdata;
+
+	subscriptions_ifaces_changed(m->subs);
+}
+
 static int manager_start(struct manager *m)
 {
 	const struct drain_sink sink = {
 		.record = sink_record,
 		.flushed = sink_flushed,
+		.ifaces_changed = sink_ifaces_changed,
 		.userdata = m,
 	};
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -298,6 +307,19 @@ static void manager_stop(struct manager *m)
 	m->dp = NULL;
 }
 
+/* Every connection is a descriptor and max_clients may be 65536: take the
+ * hard limit (epoll has no FD_SETSIZE), as systemd advises for daemons. */
+static void nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			pr_debug("raising the open files limit: %m");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct manager m = {};
@@ -320,6 +342,7 @@ int main(int argc, char **argv)
 	if (missing)
 		pr_info("no %s: running with the defaults", XPP_DEFAULT_CONFIG);
 	signal(SIGPIPE, SIG_IGN);
+	nofile_raise();
 	/* Signals are handled in the loop, not asynchronously. */
 	m.loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_SIGNALFD);
 	if (!m.loop) {

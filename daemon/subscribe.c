@@ -61,7 +61,8 @@ struct subscription {
 	void *prev_userdata;
 	enum xpp_format fmt;
 	/* filter: 0 / -1 mean any */
-	unsigned int ifindex;
+	char iface[IF_NAMESIZE]; /* by name: followed when it is recreated */
+	unsigned int ifindex;	 /* what the name is now */
 	int proto;
 	int port;
 	uint64_t limit; /* records to send, 0: unlimited */
@@ -235,6 +236,16 @@ overflow:
 	return false;
 }
 
+void subscriptions_ifaces_changed(struct subscriptions *subs)
+{
+	struct subscription *s;
+	unsigned int ifindex;
+
+	for (s = subs->list; s; s = s->next)
+		if (s->iface[0] && (ifindex = if_nametoindex(s->iface)))
+			s->ifindex = ifindex;
+}
+
 void subscriptions_flush(struct subscriptions *subs)
 {
 	struct subscription *s = subs->flush_start ? subs->flush_start :
@@ -339,6 +350,7 @@ static int sub_parse(struct subscription *s, json_object *req, char *msg,
 			return xpp_errmsg(msg, msgsz, -ENODEV,
 				    "subscribe: no interface '%s'",
 				    str ? str : "");
+		strcpy(s->iface, str);
 	}
 	if ((r = opt_int(req, "proto", 0, 255, &n, msg, msgsz)) < 0)
 		return r;

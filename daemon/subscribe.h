@@ -38,6 +38,11 @@ void subscriptions_deliver(struct subscriptions *subs,
 /* Encodes queued records for the peers, within a budget per call. */
 void subscriptions_flush(struct subscriptions *subs);
 
+/* Interfaces came or went: subscriptions that filter by an interface's
+ * name follow it to its new ifindex when it is made again (while the name
+ * is gone they keep the old one, which sends nothing). */
+void subscriptions_ifaces_changed(struct subscriptions *subs);
+
 unsigned int subscriptions_count(const struct subscriptions *subs);
 /* [{"uid":..,"format":..,"queue":..,"delivered":..,"queued":..,"lost":..,
  * "age_s":..}, ...] */

@@ -58,6 +58,63 @@ test_unknown_command_and_bad_fields() {
 		fail "unknown command message: $(sed -n 1p <<<"$out")"
 }
 
+test_detach_and_strings_checked() {
+	local out
+	ctl attach xa1 >/dev/null || { fail "attach"; return; }
+	# json-c reads any non-empty string as true: only a boolean will do.
+	out=$(raw '{"cmd":"detach","all":"false"}' \
+		'{"cmd":"detach","all":true,"iface":"nosuch"}' \
+		'{"cmd":"detach","all":false}' \
+		'{"cmd":"config_set","set":{"sample":"7\u0000junk"}}' \
+		'{"cmd":"config_set","set":{"sample\u0000x":"1"}}' \
+		'{"cmd":"version","x":"\\u0000"}')
+	expect_eq all_string "$(code 1 "$out")" bad_request
+	expect_eq all_and_iface "$(code 2 "$out")" bad_request
+	expect_eq all_false "$(code 3 "$out")" bad_request
+	expect_eq nul_value "$(code 4 "$out")" bad_request
+	expect_eq nul_key "$(code 5 "$out")" bad_request
+	expect_eq escaped_backslash "$(code 6 "$out")" ok
+	expect_eq still_attached "$(ctl list --json | jq '.interfaces | length')" 1
+	expect_eq sample "$(ctl config get sample)" 1
+	ctl detach xa1 >/dev/null || fail "detach"
+}
+
+# Replies are valid UTF-8 even where a message cuts the peer's text.
+test_replies_valid_utf8() {
+	/usr/bin/python3 - "$SOCK" <<'PY' || fail "see above"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(('{"cmd":"' + 'a' * 63 + '\u00e9"}\n').encode() +
+          ('{"cmd":"config_set","set":{"sample":"' + '\u20ac' * 440 +
+           '"}}\n').encode())
+buf = b""
+while buf.count(b"\n") < 2:
+    buf += s.recv(65536)
+for line in buf.split(b"\n")[:2]:
+    r = json.loads(line.decode("utf-8"))   # raises on invalid UTF-8
+    assert not r["ok"], r
+PY
+}
+
+# A request may be as long as max_request_bytes allows; a reply that would
+# pass the 8 MiB output cap (its "id" echoed) is an error, not a close.
+test_reply_over_output_cap() {
+	ctl config set max_request_bytes=16777216 >/dev/null || { fail "raise"; return; }
+	/usr/bin/python3 - "$SOCK" <<'PY' || fail "see above"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"cmd":"version","id":"' + b"x" * (9 << 20) + b'"}\n')
+s.sendall(b'{"cmd":"version"}\n')
+f = s.makefile("rb")
+r1, r2 = json.loads(f.readline()), json.loads(f.readline())
+assert r1["error"]["code"] == "bad_request", r1
+assert r2["ok"], r2
+PY
+	ctl config set max_request_bytes=1024 >/dev/null
+}
+
 test_oversized_request_skipped() {
 	local big out
 	big=$(head -c 5000 /dev/zero | tr '\0' 'x')
@@ -209,6 +266,15 @@ test_config_file_errors() {
 	case $out in *"none.conf: No such file"*) ;; *) fail "missing file said: $out" ;; esac
 	printf '# all keys\npin_root = /sys/fs/bpf/x\nsocket = /run/x.sock\nsample = 10\nfilter_proto = tcp udp 132\nfilter_ports = 53 8000-8080\nverdict = drop\nattach = eth0 native\nattach = eth1\n' >"$f"
 	"$DAEMON" --config "$f" --check-config >/dev/null 2>&1 || fail "valid file refused"
+	# What is not a plain file of text is refused, naming why, at once.
+	printf 'sample = 9\0garbage\n' >"$f"
+	out=$("$DAEMON" --config "$f" --check-config 2>&1)
+	case $out in *"bad.conf:1: the line holds a NUL byte"*) ;; *) fail "NUL said: $out" ;; esac
+	out=$("$DAEMON" --config "$T" --check-config 2>&1)
+	case $out in *"is a directory"*) ;; *) fail "directory said: $out" ;; esac
+	mkfifo "$T/fifo.conf"
+	out=$(timeout 5 "$DAEMON" --config "$T/fifo.conf" --check-config 2>&1)
+	case $out in *"not a regular file"*) ;; *) fail "FIFO said: $out" ;; esac
 	"$DAEMON" --bogus >/dev/null 2>&1
 	expect_eq bad_option "$?" 2
 }
@@ -366,6 +432,9 @@ run_case test_docs_valid
 run_case test_malformed_json_then_carries_on
 run_case test_unknown_command_and_bad_fields
 run_case test_oversized_request_skipped
+run_case test_detach_and_strings_checked
+run_case test_replies_valid_utf8
+run_case test_reply_over_output_cap
 run_case test_invalid_utf8_and_deep_nesting
 run_case test_client_limit
 run_case test_half_open_and_silent_peers

@@ -328,6 +328,138 @@ test_reattach_toggle() {
 	ip -n "$NSA" link del xa2
 }
 
+# A client that changes the configuration faster than the drain interval
+# must not put the drain off: the timer keeps the time already waited.
+test_config_set_storm_does_not_stall_the_drain() {
+	cat >"$T/storm.py" <<'PY'
+s = Conn()
+expect("subscribe", code(s.call({"cmd": "subscribe"})), "ok")
+config(wakeup_fill_percent=0, wakeup_bytes=0, flush_interval_ms=100)
+admin = Conn()
+send(10)
+got, end = [], time.time() + 1.5
+while time.time() < end:   # a config_set every 20 ms, five per interval
+    expect("storm", code(admin.call({"cmd": "config_set",
+                                     "set": {"flush_interval_ms": "100"}})), "ok")
+    got += records(s.lines_for(0.02))
+expect("records delivered during the storm", len(got), 10)
+config(wakeup_fill_percent=50, flush_interval_ms=5)
+s.close(); admin.close()
+PY
+	py "$T/storm.py" || fail "config_set storm: see above"
+}
+
+# Out of file descriptors, the daemon pauses accepting instead of spinning
+# on a listening socket that stays readable, and serves what it holds.
+test_out_of_descriptors_pauses_accepts() {
+	local before after
+	ctl config set max_clients=1000 >/dev/null || { fail "max_clients"; return; }
+	# The soft limit only: the daemon may not raise a hard one again.
+	prlimit --pid "$DAEMON_PID" --nofile=60: || { fail "prlimit"; return; }
+	before=$(grep -c "pausing accepts" "$T/daemon.log")
+	cat >"$T/fds.py" <<'PY'
+held = Conn()
+socks = []
+for _ in range(100):       # past the limit; the kernel queues the rest
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    try:
+        s.connect(SOCK)
+    except OSError:
+        pass
+    socks.append(s)
+time.sleep(2)
+expect("held connection served while out of fds",
+       code(held.call({"cmd": "version"})), "ok")
+for s in socks:
+    s.close()
+time.sleep(0.5)
+expect("new connection after the fds came back",
+       code(Conn().call({"cmd": "version"})), "ok")
+PY
+	py "$T/fds.py" || fail "descriptors: see above"
+	after=$(grep -c "pausing accepts" "$T/daemon.log")
+	diag "pause messages in about 2 s: $((after - before))"
+	[ $((after - before)) -ge 1 ] || fail "no message about the pause"
+	# One message per 200 ms pause at most, not a busy loop.
+	[ $((after - before)) -le 20 ] || fail "$((after - before)) messages: a busy loop"
+	prlimit --pid "$DAEMON_PID" --nofile=4096: || fail "prlimit back"
+	ctl config set max_clients=16 >/dev/null
+}
+
+# A subscriber that shuts down its sending side still reads its stream
+# (echo '{"cmd":"subscribe"}' | nc -U does that); one that closes is gone.
+test_half_closed_subscriber_keeps_its_stream() {
+	cat >"$T/half.py" <<'PY'
+s = Conn()
+expect("subscribe", code(s.call({"cmd": "subscribe"})), "ok")
+s.s.shutdown(socket.SHUT_WR)
+time.sleep(0.2)
+send(20)
+expect("records after the half-close", len(records(s.lines_for(1.5))), 20)
+s.close()
+time.sleep(1.5)   # no more output to fail on: the daemon looks for the end
+st = Conn().call({"cmd": "stats"})["result"]["daemon"]
+expect("subscribers after the close", st["subscribers"], 0)
+PY
+	py "$T/half.py" || fail "half-closed subscriber: see above"
+}
+
+# A subscription by interface name follows the interface when it is
+# deleted and made again (new ifindex), once it is attached again.
+test_subscription_follows_recreated_interface() {
+	netns_pair 3 || { fail "veth xa3"; return; }
+	ctl attach xa3 >/dev/null || { fail "attach xa3"; return; }
+	# The pair is made again by a script the driver runs.
+	cat >"$T/mkpair.sh" <<SH
+ip link add xa3 netns $NSA type veth peer xb3 netns $NSB &&
+ip -n $NSA addr add 198.18.3.1/24 dev xa3 &&
+ip -n $NSB addr add 198.18.3.2/24 dev xb3 &&
+ip -n $NSA link set xa3 up && ip -n $NSB link set xb3 up
+SH
+	cat >"$T/follow.py" <<'PY'
+def send3(n):
+    subprocess.run(["ip", "netns", "exec", os.environ["NSB"], os.environ["SEND"],
+                    "--iface", "xb3", "--count", str(n), "--kind", "udp4",
+                    "--src", "198.18.3.2", "--dst", "198.18.3.9",
+                    "--pps", "20000", "--max-seconds", "20"],
+                   check=True, stdout=subprocess.DEVNULL)
+s = Conn()
+expect("subscribe", code(s.call({"cmd": "subscribe", "iface": "xa3"})), "ok")
+send3(10)
+expect("records before", len(records(s.lines_for(1.5))), 10)
+subprocess.run(["ip", "-n", os.environ["NSA"], "link", "del", "xa3"], check=True)
+subprocess.run(["bash", os.environ["MKPAIR"]], check=True)
+for _ in range(40):          # attached again (reattach = yes)
+    l = Conn().call({"cmd": "list"})["result"]["interfaces"]
+    if any(i["name"] == "xa3" for i in l):
+        break
+    time.sleep(0.05)
+send3(20)
+expect("records after the interface was made again",
+       len(records(s.lines_for(1.5))), 20)
+s.close()
+PY
+	MKPAIR=$T/mkpair.sh NSA=$NSA py "$T/follow.py" ||
+		fail "subscription by name: see above"
+	ctl detach xa3 >/dev/null
+	ip -n "$NSA" link del xa3 2>/dev/null
+}
+
+# Detaching an interface that vanished while attached cancels its return.
+test_detach_cancels_reattach() {
+	netns_pair 4 || { fail "veth xa4"; return; }
+	ctl attach xa4 >/dev/null || { fail "attach xa4"; return; }
+	ip -n "$NSA" link del xa4
+	sleep 0.3
+	ctl detach xa4 >/dev/null || fail "detach of the vanished xa4"
+	netns_pair 4 || { fail "veth xa4 again"; return; }
+	sleep 0.5
+	ctl list --json | jq -e '.interfaces[] | select(.name == "xa4")' >/dev/null &&
+		fail "xa4 attached again after it was detached"
+	ip -n "$NSA" link del xa4
+}
+
 run_case test_request_buffer_follows_max_request_bytes
 run_case test_max_clients_raise_lower
 run_case test_max_subscribers_raise_lower
@@ -336,6 +468,11 @@ run_case test_wakeup_marks_and_flush_under_traffic
 run_case test_datapath_keys_under_traffic
 run_case test_log_level_raise_lower
 run_case test_reattach_toggle
+run_case test_config_set_storm_does_not_stall_the_drain
+run_case test_out_of_descriptors_pauses_accepts
+run_case test_half_closed_subscriber_keeps_its_stream
+run_case test_subscription_follows_recreated_interface
+run_case test_detach_cancels_reattach
 kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon died"
 stop_daemon
 tap_end
