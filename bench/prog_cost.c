@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 				"programs to a private veth; figures include "
 				"the XDP dispatcher's rebuild per call\n");
 	build_frames(frames);
-	/* A batch must fit the 64 MiB ring (72 bytes per record). */
+	/* A batch must fit the 64 MiB ring (80 bytes per record). */
 	batch = (64u << 20) / sizeof(struct xpp_record) / 2;
 
 	if (json) {

@@ -204,6 +204,7 @@ static int run_tpacket(int ifindex)
 			r.ifindex = ifindex;
 			r.frame_len = h->tp_len;
 			r.version = XPP_RECORD_VERSION;
+			r.pkt_type = XPP_PKT_TYPE_NONE; /* as live XDP */
 			deliver(&r, now);
 			h = (void *)((uint8_t *)h + h->tp_next_offset);
 		}
@@ -278,7 +279,10 @@ static int run_recvmmsg(int v6)
 		now = clock_ns(CLOCK_REALTIME);
 		for (i = 0; i < n; i++) {
 			struct msghdr *m = &msgs[i].msg_hdr;
-			struct xpp_record r = { .version = XPP_RECORD_VERSION };
+			struct xpp_record r = {
+				.version = XPP_RECORD_VERSION,
+				.pkt_type = XPP_PKT_TYPE_NONE,
+			};
 			unsigned int payload = msgs[i].msg_len;
 			struct cmsghdr *c;
 

@@ -27,6 +27,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xpp/maps.h"
+#include "xpp/meta.h"
 #include "xpp/record.h"
 
 #ifndef ARRAY_SIZE
@@ -83,8 +84,6 @@ struct ipv6_opt_tlv {
 #define IP_OFFSET 0x1fff
 #define IP6_MF 0x0001
 #define IP6_OFFSET 0xfff8
-/* The largest IP packet a 16-bit length field can describe. */
-#define IP_MAX_LEN 0xffff
 
 /* Extension header lengths, as the kernel's net/ipv6.h computes them. */
 #define ipv6_optlen(h) (((h)->hdrlen + 1) << 3)
@@ -189,7 +188,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xpp_meta);
+	__type(value, struct xpp_pin_meta);
 } xpp_meta SEC(".maps");
 #else
 struct {
@@ -206,6 +205,7 @@ struct parse {
 	void *data;
 	void *data_end;
 	__u32 lim;	 /* end of the IP packet, clamped to the frame */
+	__u32 wire;	 /* the frame's length on the wire (>= its bytes) */
 	__u32 malformed; /* XPP_M_* + 1 of the first problem seen, or 0 */
 	__u32 tags;	 /* complete VLAN tags seen */
 };
@@ -245,6 +245,39 @@ static __always_inline struct parse parse_init(struct xdp_md *ctx)
 
 	p.lim = p.data_end - p.data;
 	return p;
+}
+
+/*
+ * The record's fields that come from the frame's circumstances, not its
+ * headers. A capture run through the program (xdpctl extract) puts a
+ * struct xpp_meta in the metadata area: its timestamp, wire length,
+ * interface and packet type stand in for the kernel's. A live frame has
+ * no metadata (data_meta == data), so the cost there is one compare.
+ */
+static __always_inline void record_init(struct parse *p,
+					struct xpp_record *r)
+{
+	struct xdp_md *ctx = p->ctx;
+	struct xpp_meta *m = (void *)(long)ctx->data_meta;
+
+	p->wire = p->lim;
+	if ((void *)(m + 1) <= p->data && m->magic == XPP_META_MAGIC) {
+		r->ts_ns = m->ts_ns;
+		r->ifindex = m->ifindex;
+		r->pkt_type = m->pkt_type < XPP_PKT_TYPE_NONE ?
+				      m->pkt_type :
+				      XPP_PKT_TYPE_NONE;
+		/* Never fewer than the bytes at hand. */
+		if (m->wire_len > p->wire)
+			p->wire = m->wire_len;
+	} else {
+		r->ts_ns = bpf_ktime_get_ns();
+		r->ifindex = ctx->ingress_ifindex;
+		r->pkt_type = XPP_PKT_TYPE_NONE;
+	}
+	r->rx_queue = ctx->rx_queue_index;
+	r->frame_len = p->wire;
+	r->version = XPP_RECORD_VERSION;
 }
 
 static __always_inline void note(struct parse *p, enum xpp_malformed kind)
@@ -417,9 +450,10 @@ static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
 }
 
 /* The IP packet ends at end, as its length field says, or with the frame
- * if that comes first (flagged: the frame was cut or the field lies). */
+ * if that comes first (flagged: the frame was cut or the field lies).
+ * 64 bits: an offset plus a 32-bit length. */
 static __always_inline void ip_end(struct parse *p, struct xpp_record *r,
-				   __u32 end)
+				   __u64 end)
 {
 	p->lim = p->data_end - p->data;
 	if (end > p->lim) {
@@ -458,10 +492,10 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 	tot = bpf_ntohs(ip->tot_len);
 	if (!tot) {
 		/* Total length 0: a segmentation-offload capture. Like
-		 * decoders, take the IP packet to end with the frame. */
-		tot = p->data_end - (p->data + off);
-		if (tot > IP_MAX_LEN)
-			tot = IP_MAX_LEN;
+		 * decoders, take the IP packet to end with the frame, as
+		 * long as it was on the wire (the bytes at hand may be
+		 * fewer: ip_trunc). */
+		tot = p->wire - off;
 	}
 	if (tot < hlen) {
 		note(p, XPP_M_IP4_LEN);
@@ -477,7 +511,7 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 	if (hlen > sizeof(*ip))
 		r->flags |= XPP_F_IP_OPTIONS;
 
-	ip_end(p, r, off + tot);
+	ip_end(p, r, (__u64)off + tot);
 
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & (IP_MF | IP_OFFSET))
@@ -617,7 +651,7 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 	copy_v6(r->daddr, (__u8 *)&ip6->daddr);
 
 	off += sizeof(*ip6);
-	ip_end(p, r, off + r->ip_len);
+	ip_end(p, r, (__u64)off + r->ip_len);
 
 	m = xpp_ipv6_walk(p->ctx, r, off, p->lim, ip6->nexthdr);
 	if (m && !p->malformed)
@@ -777,7 +811,7 @@ static __always_inline int emit(const struct xpp_config *cfg,
 	if (!slot)
 		return 0;
 	st->busy = 1;
-	/* Nine 8-byte loads and stores, as the record is 8-byte aligned
+	/* Ten 8-byte loads and stores, as the record is 8-byte aligned
 	 * (measured: the same instructions as a __u64 loop, not bytes). */
 	*slot = *r;
 	pos->widx = next < ring_slots ? next : 0;
@@ -822,18 +856,15 @@ int xpp_xdp(struct xdp_md *ctx)
 	__u32 zero = 0, cpu;
 	int ip, verdict = XDP_PASS;
 
-	r.ts_ns = bpf_ktime_get_ns();
-	r.ifindex = ctx->ingress_ifindex;
-	r.rx_queue = ctx->rx_queue_index;
-	r.frame_len = p.data_end - p.data;
-	r.version = XPP_RECORD_VERSION;
+	record_init(&p, &r);
 	ip = parse_frame(&p, &r);
 
 	cfg = bpf_map_lookup_elem(&xpp_config, &zero);
 	st = bpf_map_lookup_elem(&xpp_cpu_state, &zero);
 	if (!cfg || !st)
 		return XDP_PASS; /* cannot happen: single-entry arrays */
-	c = counters_get(cfg, st, r.ifindex);
+	/* Counted where the program runs, whatever the record says. */
+	c = counters_get(cfg, st, ctx->ingress_ifindex);
 	if (!c)
 		return XDP_PASS; /* cannot happen: the slot is in range */
 
@@ -895,10 +926,7 @@ int xpp_xdp(struct xdp_md *ctx)
 	if (!r)
 		return XDP_PASS;
 	__builtin_memset(r, 0, sizeof(*r));
-	r->ts_ns = bpf_ktime_get_ns();
-	r->ifindex = ctx->ingress_ifindex;
-	r->rx_queue = ctx->rx_queue_index;
-	r->frame_len = p.data_end - p.data;
+	record_init(&p, r);
 	parse_frame(&p, r);
 	return XDP_PASS;
 }

@@ -22,17 +22,18 @@ import sys
 import numpy as np
 
 XPP_STREAM_MAGIC = 0x52505058
-XPP_RECORD_VERSION = 1
+XPP_RECORD_VERSION = 2
 XPP_RECORD = np.dtype([
     ("ts_ns", "<u8"), ("seq", "<u4"), ("ifindex", "<u4"),
     ("saddr", "u1", (16,)), ("daddr", "u1", (16,)),
-    ("sport", "<u2"), ("dport", "<u2"), ("frame_len", "<u2"),
-    ("ip_len", "<u2"), ("tcp_window", "<u2"), ("vlan", "<u2"),
-    ("rx_queue", "<u2"), ("flags", "<u2"), ("ring", "<u2"),
+    ("sport", "<u2"), ("dport", "<u2"), ("frame_len", "<u4"),
+    ("ip_len", "<u4"), ("flags", "<u4"), ("tcp_window", "<u2"),
+    ("vlan", "<u2"), ("rx_queue", "<u2"), ("ring", "<u2"),
     ("version", "u1"), ("ip_version", "u1"), ("proto", "u1"),
-    ("ttl", "u1"), ("tcp_flags", "u1"), ("reserved", "u1"),
+    ("ttl", "u1"), ("tcp_flags", "u1"), ("pkt_type", "u1"),
+    ("reserved", "<u2"),
 ])
-assert XPP_RECORD.itemsize == 72
+assert XPP_RECORD.itemsize == 80
 
 
 def read_stream(f):
@@ -45,7 +46,8 @@ def read_stream(f):
         raise ValueError(f"bad magic {magic:#x}: not an xdp-preprocd stream")
     if version != XPP_RECORD_VERSION or size != XPP_RECORD.itemsize:
         raise ValueError(f"record version {version} size {size}: "
-                         f"this reader knows version 1, 72 bytes")
+                         f"this reader knows version {XPP_RECORD_VERSION}, "
+                         f"{XPP_RECORD.itemsize} bytes")
     data = f.read()
     if len(data) % size:
         raise ValueError(f"stream ends inside a record ({len(data)} bytes)")
@@ -103,7 +105,7 @@ def main():
                 "frame_len": int(r["frame_len"]), "ip_len": int(r["ip_len"]),
                 "ttl": int(r["ttl"]), "tcp_flags": int(r["tcp_flags"]),
                 "tcp_window": int(r["tcp_window"]), "vlan": int(r["vlan"]),
-                "flags": int(r["flags"])}))
+                "flags": int(r["flags"]), "pkt_type": int(r["pkt_type"])}))
         return
     print(f"{len(recs)} records, {lost} lost")
     if len(recs):

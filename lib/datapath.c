@@ -152,7 +152,7 @@ static int pin_check(struct xpp_datapath *dp, struct bpf_map *map,
 
 static int meta_check(struct xpp_datapath *dp, const char *path)
 {
-	struct xpp_meta m = {};
+	struct xpp_pin_meta m = {};
 	_cleanup_close_ int fd = -1;
 	__u32 key = 0;
 
@@ -241,7 +241,7 @@ static int pins_prepare(struct xpp_datapath *dp)
 
 static int meta_write(struct xpp_datapath *dp)
 {
-	struct xpp_meta m = {
+	struct xpp_pin_meta m = {
 		.schema = XPP_SCHEMA_VERSION,
 		.record_version = XPP_RECORD_VERSION,
 		.record_size = sizeof(struct xpp_record),

@@ -34,7 +34,7 @@ struct xpp_datapath_opts {
 struct xpp_datapath;
 
 /* Opens and loads the embedded program, creates one ring per possible CPU
- * (ring_bytes / 72 records each).
+ * (ring_bytes / 80 records each).
  * Returns NULL with errno set. */
 struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts);
 void xpp_datapath__destroy(struct xpp_datapath *dp);

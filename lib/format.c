@@ -33,7 +33,8 @@ const char *xpp_format_name(enum xpp_format f)
 
 const char xpp_csv_header[] =
 	"ts,ts_ns,ktime_ns,ifindex,queue,ring,seq,ip_version,proto,src,dst,"
-	"sport,dport,frame_len,ip_len,ttl,tcp_flags,tcp_window,vlan,flags\n";
+	"sport,dport,frame_len,ip_len,ttl,tcp_flags,tcp_window,vlan,flags,"
+	"pkt_type\n";
 
 int64_t xpp_wall_offset_ns(void)
 {
@@ -62,7 +63,7 @@ static void flags_str(unsigned int flags, const char *sep, int quoted,
 	unsigned int b;
 
 	buf[0] = '\0';
-	for (b = 0; b < 16 && off < sz; b++) {
+	for (b = 0; b < XPP_FLAG_BITS && off < sz; b++) {
 		if (!(flags & (1u << b)))
 			continue;
 		off += snprintf(buf + off, sz - off, "%s%s%s%s",
@@ -87,7 +88,7 @@ static void rfc3339(uint64_t wall_ns, char *buf, size_t sz)
 int xpp_format_text(const struct xpp_record *r, enum xpp_format fmt,
 		    uint64_t wall, char *buf, size_t sz)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ts[48], fl[256];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ts[48], fl[512];
 	int n;
 
 	xpp_addr_str(r->saddr, src, sizeof(src));
@@ -97,13 +98,13 @@ int xpp_format_text(const struct xpp_record *r, enum xpp_format fmt,
 		flags_str(r->flags, "|", 0, fl, sizeof(fl));
 		n = snprintf(buf, sz,
 			     "%s,%llu,%llu,%u,%u,%u,%u,%u,%u,%s,%s,%u,%u,%u,%u,"
-			     "%u,%u,%u,%u,%s\n",
+			     "%u,%u,%u,%u,%s,%u\n",
 			     ts, (unsigned long long)wall,
 			     (unsigned long long)r->ts_ns, r->ifindex,
 			     r->rx_queue, r->ring, r->seq, r->ip_version,
 			     r->proto, src, dst, r->sport, r->dport,
 			     r->frame_len, r->ip_len, r->ttl, r->tcp_flags,
-			     r->tcp_window, r->vlan, fl);
+			     r->tcp_window, r->vlan, fl, r->pkt_type);
 	} else {
 		flags_str(r->flags, ",", 1, fl, sizeof(fl));
 		n = snprintf(buf, sz,
@@ -113,13 +114,13 @@ int xpp_format_text(const struct xpp_record *r, enum xpp_format fmt,
 			     "\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
 			     "\"frame_len\":%u,\"ip_len\":%u,\"ttl\":%u,"
 			     "\"tcp_flags\":%u,\"tcp_window\":%u,\"vlan\":%u,"
-			     "\"flags\":[%s]}\n",
+			     "\"flags\":[%s],\"pkt_type\":%u}\n",
 			     ts, (unsigned long long)wall,
 			     (unsigned long long)r->ts_ns, r->ifindex,
 			     r->rx_queue, r->ring, r->seq, r->ip_version,
 			     r->proto, src, dst, r->sport, r->dport,
 			     r->frame_len, r->ip_len, r->ttl, r->tcp_flags,
-			     r->tcp_window, r->vlan, fl);
+			     r->tcp_window, r->vlan, fl, r->pkt_type);
 	}
 	return n < 0 || (size_t)n >= sz ? -1 : n;
 }

@@ -35,7 +35,7 @@ const char *const xpp_malformed_names[XPP_M_MAX] = {
 	[XPP_M_EXT_BAD] = "ipv6_ext_bad",
 };
 
-const char *const xpp_flag_names[16] = {
+const char *const xpp_flag_names[XPP_FLAG_BITS] = {
 	"fragment",  "frag_later", "ip_options", "ipv6_ext",
 	"l4_trunc",  "ext_limit",  "ip_trunc",	 "vlan_qinq",
 	"tcp_bad_doff", "vlan",	   "ext_bad",

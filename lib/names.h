@@ -17,8 +17,10 @@ extern const struct xpp_counter_field xpp_counter_fields[];
 extern const size_t xpp_counter_fields_n;
 /* Indexed by enum xpp_malformed. */
 extern const char *const xpp_malformed_names[XPP_M_MAX];
-/* Indexed by bit number of xpp_record.flags. */
-extern const char *const xpp_flag_names[16];
+/* Bits in xpp_record.flags. */
+#define XPP_FLAG_BITS 32
+/* Indexed by bit number of xpp_record.flags; NULL for unused bits. */
+extern const char *const xpp_flag_names[XPP_FLAG_BITS];
 
 static inline unsigned long long
 xpp_counter_get(const struct xpp_counters *c, const struct xpp_counter_field *f)

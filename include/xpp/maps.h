@@ -13,7 +13,7 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 4
+#define XPP_SCHEMA_VERSION 5
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
@@ -104,9 +104,11 @@ struct xpp_config {
 
 /*
  * Written once by the loader that created the maps, so that a later
- * loader can tell whether pinned maps are its own (xpp_meta, one entry).
+ * loader can tell whether pinned maps are its own (the map xpp_meta, one
+ * entry). Not struct xpp_meta (xpp/meta.h): that one travels with a
+ * frame.
  */
-struct xpp_meta {
+struct xpp_pin_meta {
 	__u32 schema;	      /* XPP_SCHEMA_VERSION */
 	__u32 record_version; /* XPP_RECORD_VERSION */
 	__u32 record_size;    /* sizeof(struct xpp_record) */

@@ -16,8 +16,12 @@
 
 #include <linux/types.h>
 
-#define XPP_RECORD_VERSION 1
-#define XPP_RECORD_SIZE 72
+#define XPP_RECORD_VERSION 2
+#define XPP_RECORD_SIZE 80
+
+/* xpp_record.pkt_type when nothing says (live frames, captures without
+ * a packet type). */
+#define XPP_PKT_TYPE_NONE 0xff
 
 /* Bits of xpp_record.flags */
 enum {
@@ -37,7 +41,9 @@ enum {
 	/* The IPv6 extension header walk hit its limit (XPP_IPV6_EXT_MAX):
 	 * proto holds the next-header value where the walk stopped. */
 	XPP_F_EXT_LIMIT = 1 << 5,
-	/* The IP length field claims more bytes than the frame holds. */
+	/* The IP packet, as its length says, is longer than the bytes the
+	 * program has of it: a frame cut by a capture's snap length, or a
+	 * lying length field. */
 	XPP_F_IP_TRUNC = 1 << 6,
 	/* Two VLAN tags (QinQ); vlan holds the outer one. */
 	XPP_F_VLAN_QINQ = 1 << 7,
@@ -56,31 +62,40 @@ enum {
 #define XPP_IPV6_EXT_MAX 8
 
 struct xpp_record {
-	__u64 ts_ns;	  /*  0: bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 ts_ns;	  /*  0: live: bpf_ktime_get_ns(), CLOCK_MONOTONIC;
+			   *     from a capture: its timestamp, Unix epoch */
 	__u32 seq;	  /*  8: per-ring sequence, +1 per record attempt */
-	__u32 ifindex;	  /* 12: ingress interface */
+	__u32 ifindex;	  /* 12: ingress interface (capture: the one it names) */
 	__u8 saddr[16];	  /* 16: network order; IPv4 as ::ffff:a.b.c.d */
 	__u8 daddr[16];	  /* 32: network order; IPv4 as ::ffff:a.b.c.d */
 	__u16 sport;	  /* 48: TCP/UDP source port; ICMP(v6) type */
 	__u16 dport;	  /* 50: TCP/UDP destination port; ICMP(v6) code */
-	__u16 frame_len;  /* 52: bytes from the Ethernet header on */
-	__u16 ip_len;	  /* 54: IPv4 total length / IPv6 payload length */
-	__u16 tcp_window; /* 56: TCP window, unscaled */
-	__u16 vlan;	  /* 58: outermost VLAN id (12 bits), 0 if untagged */
-	__u16 rx_queue;	  /* 60: rx queue index */
-	__u16 flags;	  /* 62: XPP_F_* */
-	__u16 ring;	  /* 64: ring (CPU) the record was written to */
-	__u8 version;	  /* 66: XPP_RECORD_VERSION */
-	__u8 ip_version;  /* 67: 4 or 6 */
-	__u8 proto;	  /* 68: L4 protocol (IPv6: after the extension walk) */
-	__u8 ttl;	  /* 69: IPv4 TTL / IPv6 hop limit */
-	__u8 tcp_flags;	  /* 70: CWR ECE URG ACK PSH RST SYN FIN, bit 7..0 */
-	__u8 reserved;	  /* 71: 0 */
+	__u32 frame_len;  /* 52: length on the wire from the Ethernet header
+			   *     on, no FCS */
+	__u32 ip_len;	  /* 56: IPv4 total length / IPv6 payload length
+			   *     (jumbogram: the Jumbo Payload option's) */
+	__u32 flags;	  /* 60: XPP_F_* */
+	__u16 tcp_window; /* 64: TCP window, unscaled */
+	__u16 vlan;	  /* 66: outermost VLAN id (12 bits), 0 if untagged */
+	__u16 rx_queue;	  /* 68: rx queue index */
+	__u16 ring;	  /* 70: ring (CPU) the record was written to */
+	__u8 version;	  /* 72: XPP_RECORD_VERSION */
+	__u8 ip_version;  /* 73: 4 or 6 */
+	__u8 proto;	  /* 74: L4 protocol (after IPv6 extension headers
+			   *     and AH) */
+	__u8 ttl;	  /* 75: IPv4 TTL / IPv6 hop limit */
+	__u8 tcp_flags;	  /* 76: CWR ECE URG ACK PSH RST SYN FIN, bit 7..0 */
+	__u8 pkt_type;	  /* 77: SLL packet type from a capture (PACKET_HOST
+			   *     ...), XPP_PKT_TYPE_NONE when none */
+	__u16 reserved;	  /* 78: 0 */
 };
 
 _Static_assert(sizeof(struct xpp_record) == XPP_RECORD_SIZE,
 	       "struct xpp_record must stay XPP_RECORD_SIZE bytes");
-_Static_assert(__builtin_offsetof(struct xpp_record, reserved) == 71,
+_Static_assert(__builtin_offsetof(struct xpp_record, frame_len) == 52 &&
+		       __builtin_offsetof(struct xpp_record, tcp_window) == 64 &&
+		       __builtin_offsetof(struct xpp_record, version) == 72 &&
+		       __builtin_offsetof(struct xpp_record, reserved) == 78,
 	       "struct xpp_record has unexpected padding");
 
 #endif /* XPP_RECORD_H */

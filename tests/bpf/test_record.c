@@ -14,6 +14,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 
+#include "util.h"
 #include "xdp_test.h"
 
 /* ---- the documented numpy dtype ------------------------------------- */
@@ -48,12 +49,13 @@ static int write_json(const char *path, const struct xpp_record *recs, int n)
 			   "\"ip_len\":%u,\"tcp_window\":%u,\"vlan\":%u,"
 			   "\"rx_queue\":%u,\"flags\":%u,\"ring\":%u,"
 			   "\"version\":%u,\"ip_version\":%u,\"proto\":%u,"
-			   "\"ttl\":%u,\"tcp_flags\":%u,\"reserved\":%u}",
+			   "\"ttl\":%u,\"tcp_flags\":%u,\"pkt_type\":%u,"
+			   "\"reserved\":%u}",
 			(unsigned long long)r->ts_ns, r->seq, r->ifindex,
 			r->sport, r->dport, r->frame_len, r->ip_len,
 			r->tcp_window, r->vlan, r->rx_queue, r->flags, r->ring,
 			r->version, r->ip_version, r->proto, r->ttl,
-			r->tcp_flags, r->reserved);
+			r->tcp_flags, r->pkt_type, r->reserved);
 	}
 	fprintf(f, "]\n");
 	return fclose(f) ? -errno : 0;
@@ -65,7 +67,13 @@ static void test_numpy_dtype_from_docs(void)
 {
 	const char *src = getenv("XPP_SRCDIR");
 	char bin[] = "/tmp/xpp-dtype-XXXXXX", json[64], cmd[1024];
+	const struct xpp_meta meta = {
+		.magic = XPP_META_MAGIC, .wire_len = 100000,
+		.ts_ns = 1700000000123456789ULL, .ifindex = 0x10203,
+		.pkt_type = 4,
+	};
 	size_t size = sizeof(xt.recs[0]) * 2;
+	__u32 verdict;
 	struct pkt p;
 	int fd = -1;
 
@@ -93,7 +101,9 @@ static void test_numpy_dtype_from_docs(void)
 	pkt_ipv6(&p, V6A, V6B, IPPROTO_ICMPV6, 200);
 	pkt_icmp(&p, 135, 7);
 	pkt_finish(&p);
-	if (!xdp_run_pass(&p) || !ASSERT_EQ(xt.nrecs, 2, "records"))
+	/* From a capture: a wire length beyond 16 bits, a packet type. */
+	if (!ASSERT_OK(xdp_run_meta(&p, &meta, &verdict), "test run") ||
+	    !ASSERT_EQ(xt.nrecs, 2, "records"))
 		return;
 
 	fd = mkstemp(bin);
@@ -112,6 +122,122 @@ out:
 	close(fd);
 	unlink(bin);
 	unlink(json);
+}
+
+/* ---- captures: struct xpp_meta in front of the frame ------------------ */
+
+/* 2023-11-14T22:13:20.123456789Z, from a capture file. */
+#define CAPTURE_TS 1700000000123456789ULL
+
+/* One TCP frame behind several metadata areas. */
+static const struct meta_case {
+	const char *name;
+	struct xpp_meta meta;
+	bool live; /* the metadata is not ours: a live frame's record */
+} meta_cases[] = {
+	/* Timestamp, interface and packet type are the capture's. */
+	{ "fields", { .magic = XPP_META_MAGIC, .wire_len = 54,
+		      .ts_ns = CAPTURE_TS, .ifindex = 7,
+		      .pkt_type = 1 /* PACKET_BROADCAST */ } },
+	/* A capture that does not say, and that names no interface. */
+	{ "no_pkt_type", { .magic = XPP_META_MAGIC, .wire_len = 54,
+			   .ts_ns = 1, .pkt_type = XPP_META_NO_PKT_TYPE } },
+	/* A wire length below the bytes at hand is wrong: the bytes
+	 * count. */
+	{ "wire_len_below_bytes", { .magic = XPP_META_MAGIC, .wire_len = 20,
+				    .ts_ns = CAPTURE_TS } },
+	/* Metadata that is not ours (another magic) is ignored. */
+	{ "other_magic", { .magic = XPP_META_MAGIC ^ 1, .wire_len = 100000,
+			   .ts_ns = 1, .ifindex = 7 }, .live = true },
+};
+
+/* The frame is counted where it ran, with its length on the wire. */
+static void test_meta_fields(void)
+{
+	const struct meta_case *mc;
+	unsigned long long t0;
+	__u32 verdict;
+	struct pkt p;
+
+	frame_ipv4_tcp(&p, 1, 2);
+	for (mc = meta_cases; mc < meta_cases + ARRAY_SIZE(meta_cases); mc++) {
+		struct want w = {
+			.src = V4A, .dst = V4B, .ip_version = 4,
+			.proto = IPPROTO_TCP, .ttl = 64, .sport = 1,
+			.dport = 2, .ip_len = 40, .frame_len = 54,
+			.tcp_flags = TCP_SYN, .tcp_window = 64240,
+			.meta = mc->live ? NULL : &mc->meta,
+		};
+
+		if (!tap_subtest(mc->name) || !xdp_reset())
+			continue;
+		t0 = now_ns();
+		verdict = ~0u;
+		if (!ASSERT_OK(xdp_run_meta(&p, &mc->meta, &verdict),
+			       "test run") ||
+		    !ASSERT_EQ(verdict, XDP_PASS, "verdict") ||
+		    !ASSERT_EQ(xt.nrecs, 1, "records") ||
+		    !expect_record(&xt.recs[0], &w, t0))
+			continue;
+		expect_counters(&(struct xpp_counters){
+			.packets = 1, .bytes = 54, .ipv4 = 1, .tcp = 1,
+			.records = 1 });
+	}
+}
+
+/* A 1514-byte frame taken with a snap length of 96: its length on the
+ * wire, its IP length, ip_trunc, and the fields within the 96 bytes. */
+static void test_meta_snap_length(void)
+{
+	const struct xpp_meta meta = {
+		.magic = XPP_META_MAGIC, .wire_len = 1514, .ts_ns = CAPTURE_TS,
+		.pkt_type = 0,
+	};
+	const struct want w = {
+		.src = V4A, .dst = V4B, .ip_version = 4, .proto = IPPROTO_UDP,
+		.ttl = 64, .sport = 53, .dport = 5353, .ip_len = 1500,
+		.frame_len = 1514, .flags = XPP_F_IP_TRUNC, .meta = &meta,
+	};
+	struct xpp_counters c = {
+		.packets = 1, .bytes = 1514, .ipv4 = 1, .udp = 1, .records = 1,
+	};
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 53, 5353, 1472);
+	if (!ASSERT_EQ(p.len, 1514, "the whole frame"))
+		return;
+	p.len = 96;
+	if (!expect_one_record(&p, &w))
+		return;
+	c.malformed[XPP_M_IP_TRUNC] = 1;
+	expect_counters(&c);
+}
+
+/* IPv4 total length 0 in a 100 000-byte segmentation-offload capture,
+ * of which the program has the first bytes: the IP length is the rest
+ * of the wire length, and the bytes that are not there are flagged. */
+static void test_meta_gso_total_length_zero(void)
+{
+	const struct xpp_meta meta = {
+		.magic = XPP_META_MAGIC, .wire_len = 100000,
+		.ts_ns = CAPTURE_TS, .pkt_type = 4 /* PACKET_OUTGOING */,
+	};
+	const struct want w = {
+		.src = V4A, .dst = V4B, .ip_version = 4, .proto = IPPROTO_TCP,
+		.ttl = 64, .sport = 443, .dport = 50000, .ip_len = 100000 - 14,
+		.frame_len = 100000, .tcp_flags = TCP_SYN,
+		.tcp_window = 64240, .flags = XPP_F_IP_TRUNC, .meta = &meta,
+	};
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	frame_ipv4_tcp(&p, 443, 50000);
+	pkt_payload(&p, 1400, 0x77);
+	pkt_put16(&p, 16, 0);
+	expect_one_record(&p, &w);
 }
 
 /* ---- a real interface: ifindex and rx queue ------------------------- */
@@ -204,4 +330,7 @@ out:
 
 TAP_GROUP(xdp_record_tests,
 	  TAP_CASE(test_numpy_dtype_from_docs),
+	  TAP_CASE(test_meta_fields),
+	  TAP_CASE(test_meta_snap_length),
+	  TAP_CASE(test_meta_gso_total_length_zero),
 	  TAP_CASE(test_ifindex_and_rx_queue));

@@ -112,6 +112,26 @@ bool xdp_run_pass(const struct pkt *p)
 	return xdp_run_verdict(p, XDP_PASS);
 }
 
+int xdp_run_meta(const struct pkt *p, const struct xpp_meta *m,
+		 __u32 *ret_verdict)
+{
+	uint8_t buf[sizeof(*m) + PKT_MAX];
+	struct xdp_md ctx = {
+		.data = sizeof(*m),
+		.data_end = sizeof(*m) + p->len,
+	};
+	int err;
+
+	memcpy(buf, m, sizeof(*m));
+	memcpy(buf + sizeof(*m), p->b, p->len);
+	err = xdp_test_run(xpp_datapath__prog_fd(xt.dp), buf,
+			   sizeof(*m) + p->len, &ctx, ret_verdict);
+	if (err)
+		return err;
+	err = xpp_reader__drain(xt.rd);
+	return err < 0 ? err : 0;
+}
+
 int xdp_run_undrained(const struct pkt *p, int n)
 {
 	__u32 verdict;
@@ -193,9 +213,21 @@ bool expect_record(const struct xpp_record *r, const struct want *w,
 	addr_mapped(saddr, w->src);
 	addr_mapped(daddr, w->dst);
 	ok &= ASSERT_EQ(r->version, XPP_RECORD_VERSION, "version");
-	ok &= ASSERT_GE(r->ts_ns, t0, "ts_ns, from the start of the run");
-	ok &= ASSERT_LE(r->ts_ns, now_ns(), "ts_ns, before now");
-	ok &= ASSERT_EQ(r->ifindex, 1, "ifindex");
+	if (w->meta) {
+		ok &= ASSERT_EQ(r->ts_ns, w->meta->ts_ns, "ts_ns, the meta's");
+		ok &= ASSERT_EQ(r->ifindex, w->meta->ifindex,
+				"ifindex, the meta's");
+		ok &= ASSERT_EQ(r->pkt_type,
+				w->meta->pkt_type < XPP_PKT_TYPE_NONE ?
+					w->meta->pkt_type :
+					XPP_PKT_TYPE_NONE,
+				"pkt_type, the meta's");
+	} else {
+		ok &= ASSERT_GE(r->ts_ns, t0, "ts_ns, from the start of the run");
+		ok &= ASSERT_LE(r->ts_ns, now_ns(), "ts_ns, before now");
+		ok &= ASSERT_EQ(r->ifindex, 1, "ifindex");
+		ok &= ASSERT_EQ(r->pkt_type, XPP_PKT_TYPE_NONE, "pkt_type");
+	}
 	ok &= ASSERT_EQ(r->rx_queue, 0, "rx_queue");
 	ok &= ASSERT_EQ(r->ring, xt.cpu, "ring");
 	ok &= ASSERT_EQ(r->ip_version, w->ip_version, "ip_version");
@@ -218,8 +250,16 @@ bool expect_record(const struct xpp_record *r, const struct want *w,
 bool expect_one_record(const struct pkt *p, const struct want *w)
 {
 	unsigned long long t0 = now_ns();
+	__u32 verdict = ~0u;
+	bool ran;
 
-	return xdp_run_pass(p) && ASSERT_EQ(xt.nrecs, 1, "records") &&
+	if (w->meta)
+		ran = ASSERT_OK(xdp_run_meta(p, w->meta, &verdict),
+				"test run") &&
+		      ASSERT_EQ(verdict, XDP_PASS, "verdict");
+	else
+		ran = xdp_run_pass(p);
+	return ran && ASSERT_EQ(xt.nrecs, 1, "records") &&
 	       expect_record(&xt.recs[0], w, t0);
 }
 

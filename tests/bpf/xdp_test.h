@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 
 #include "datapath.h"
+#include "xpp/meta.h"
 #include "pkt.h"
 #include "tap.h"
 
@@ -58,6 +59,10 @@ int xdp_run(const struct pkt *p, __u32 *ret_verdict);
 /* Runs p and checks the verdict; xdp_run_pass(): that it passes. */
 bool xdp_run_verdict(const struct pkt *p, __u32 want);
 bool xdp_run_pass(const struct pkt *p);
+/* Runs p behind the metadata m, as xdpctl extract runs a capture's
+ * frame, and drains the rings: 0 or -errno. */
+int xdp_run_meta(const struct pkt *p, const struct xpp_meta *m,
+		 __u32 *ret_verdict);
 /* Runs p n times without draining the rings in between: 0 or -errno. */
 int xdp_run_undrained(const struct pkt *p, int n);
 
@@ -75,6 +80,9 @@ struct want {
 	int ip_len, frame_len;
 	int tcp_flags, tcp_window;
 	int vlan, flags;
+	/* The frame goes behind this metadata: ts_ns, ifindex and pkt_type
+	 * are its (frame_len is still the case's). NULL: a live frame. */
+	const struct xpp_meta *meta;
 };
 
 /* Every field of r: w's, and those of a record written after t0 on lo. */

@@ -127,15 +127,16 @@ NAMES = ["fragment", "frag_later", "ip_options", "ipv6_ext", "l4_trunc",
          "ext_bad"]
 for n, c, b in zip(nd, cs, recs):
     for k in ("ts_ns", "ip_version", "proto", "sport", "dport", "frame_len",
-              "ip_len", "ttl", "tcp_flags", "tcp_window", "vlan", "seq"):
+              "ip_len", "ttl", "tcp_flags", "tcp_window", "vlan", "seq",
+              "pkt_type"):
         assert str(n[k]) == c[k], (k, n, c)
     assert n["src"] == c["src"] == addr(b["saddr"]), (n, c)
     assert n["dst"] == c["dst"] == addr(b["daddr"])
     assert n["ts_ns"] == int(b["ts_ns"])
     for k in ("ip_version", "proto", "sport", "dport", "frame_len", "ip_len",
-              "ttl", "tcp_flags", "tcp_window", "vlan", "seq"):
+              "ttl", "tcp_flags", "tcp_window", "vlan", "seq", "pkt_type"):
         assert n[k] == int(b[k]), (k, n, b)
-    names = [NAMES[i] for i in range(16) if int(b["flags"]) >> i & 1]
+    names = [NAMES[i] for i in range(32) if int(b["flags"]) >> i & 1]
     assert n["flags"] == names == (c["flags"].split("|") if c["flags"] else [])
 print(len(nd))
 PY
@@ -190,7 +191,7 @@ test_memory_flat_on_large_capture() {
 		--format binary -o "$T/big.bin" --quiet || fail "extract"
 	t1=$(date +%s.%N)
 	rss=$(cat "$T/rss")
-	expect_eq size "$(stat -c %s "$T/big.bin")" $((16 + 200000 * 72))
+	expect_eq size "$(stat -c %s "$T/big.bin")" $((16 + 200000 * 80))
 	# The capture is 19 MB; memory must not follow it.
 	[ "$rss" -lt 65536 ] || fail "max RSS $rss KiB for a 200000-frame capture"
 	diag "200000 frames in $(echo "$t1 - $t0" | bc -l | cut -c1-5) s, max RSS $rss KiB"

@@ -240,7 +240,7 @@ test_xdpctl_exit_codes() {
 	rc=$?
 	expect_eq no_daemon "$rc" 3
 	"$XDPCTL" --help | grep -q "attach IFACE" || fail "--help"
-	"$XDPCTL" --socket "$SOCK" version | grep -q "record version 1" || fail "version"
+	"$XDPCTL" --socket "$SOCK" version | grep -q "record version 2, 80 bytes" || fail "version"
 }
 
 test_config_file_errors() {

@@ -223,7 +223,7 @@ def stats():
 s = Conn()
 expect("subscribe", code(s.call({"cmd": "subscribe"})), "ok")
 # A slow timer and a mark of 10 records: 10 frames arrive at once.
-config(flush_interval_ms=1000, wakeup_bytes=720)
+config(flush_interval_ms=1000, wakeup_bytes=800)
 time.sleep(1.2)
 w0 = stats()["ring_wakeups"]
 send(10)
@@ -237,7 +237,7 @@ send(300)
 expect("records with the mark past the ring", len(records(s.lines_for(1.5))), 300)
 expect("wakeups with the mark past the ring", stats()["ring_wakeups"], w1)
 # Lowered to one record while traffic flows; then percent instead of bytes.
-config(wakeup_bytes=72)
+config(wakeup_bytes=80)
 send(300)
 expect("records at a one-record mark", len(records(s.lines_for(1.5))), 300)
 config(wakeup_bytes=0, wakeup_fill_percent=0)
