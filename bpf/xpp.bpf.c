@@ -464,6 +464,131 @@ static __always_inline void ip_end(struct parse *p, struct xpp_record *r,
 	}
 }
 
+/* Whether the walk steps over nh: in IPv6 every extension header, in
+ * IPv4 AH alone (IPv4 has no extension headers; AH sits between it and
+ * the L4 header as it does in IPv6). */
+static __always_inline int is_ext(__u8 nh, int v6)
+{
+	switch (nh) {
+	case IPPROTO_AH:
+		return 1;
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_MH:
+	case IPPROTO_HIP:
+	case IPPROTO_SHIM6:
+		return v6;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The walk over the headers between the IP header and the L4 header, from
+ * off (just past the IP header) up to lim, then the L4 header: IPv6
+ * extension headers, and AH in both versions (r->ip_version says which).
+ * Sets r->proto and flags; returns XPP_M_* + 1 of a problem found, or 0.
+ * A global function, verified once: inlined, the walk's paths multiply
+ * past the verifier's budget.
+ */
+__noinline int xpp_ext_walk(struct xdp_md *ctx, struct xpp_record *r,
+			    __u32 off, __u32 lim, __u8 nexthdr)
+{
+	struct parse pp = parse_init(ctx), *p = &pp;
+	struct ipv6_opt_hdr *eh;
+	struct frag_hdr *fh;
+	__u32 len, ext;
+	__u8 nh;
+	int i, v6;
+
+	if (!r)
+		return 0;
+	p->lim = lim;
+	nh = nexthdr;
+	v6 = r->ip_version == 6;
+	ext = v6 ? XPP_F_IPV6_EXT : 0;
+	for (i = 0; i < XPP_IPV6_EXT_MAX; i++) {
+		if (!is_ext(nh, v6))
+			goto l4;
+		switch (nh) {
+		case IPPROTO_AH:
+			/* Opens as the generic format, length in 4-byte
+			 * units less 2 (RFC 4302). */
+			r->flags |= XPP_F_AH;
+			if (!(eh = l4_at(p, off, sizeof(*eh))))
+				goto ext_trunc;
+			len = ipv6_authlen(eh);
+			break;
+		case IPPROTO_FRAGMENT: {
+			__u16 fo;
+
+			if (!(fh = l4_at(p, off, sizeof(*fh))))
+				goto ext_trunc;
+			eh = (struct ipv6_opt_hdr *)fh; /* nexthdr first */
+			len = sizeof(*fh);
+			fo = bpf_ntohs(fh->frag_off);
+			if (fo & (IP6_OFFSET | IP6_MF))
+				r->flags |= XPP_F_FRAGMENT;
+			if (fo & IP6_OFFSET) {
+				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
+				r->proto = fh->nexthdr;
+				return p->malformed;
+			}
+			break;
+		}
+		default:
+			/* The generic extension header format (RFC 6564). */
+			if (!(eh = l4_at(p, off, sizeof(*eh))))
+				goto ext_trunc;
+			len = ipv6_optlen(eh);
+			break;
+		}
+		r->flags |= ext;
+		/* The whole extension header must be there, as decoders
+		 * require, before its next-header value is trusted. */
+		if (!l4_at(p, off, len))
+			goto ext_trunc;
+		if ((nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) &&
+		    !xpp_opts_ok(p->ctx, off, len, p->lim))
+			goto ext_bad;
+		nh = eh->nexthdr;
+		off += len;
+	}
+	if (is_ext(nh, v6)) {
+		r->flags |= XPP_F_EXT_LIMIT;
+		note(p, XPP_M_EXT_LIMIT);
+		r->proto = nh;
+		return p->malformed;
+	}
+l4:
+	r->proto = nh;
+	parse_l4(p, r, off);
+	return p->malformed;
+
+ext_trunc:
+	r->flags |= ext | XPP_F_L4_TRUNC;
+	r->proto = nh;
+	note(p, v6 ? XPP_M_EXT_TRUNC : XPP_M_AH_TRUNC);
+	return p->malformed;
+ext_bad:
+	r->flags |= XPP_F_IPV6_EXT | XPP_F_EXT_BAD;
+	r->proto = nh;
+	note(p, XPP_M_EXT_BAD);
+	return p->malformed;
+}
+
+/* The walk's problem, if it is the frame's first. */
+static __always_inline void ext_walk(struct parse *p, struct xpp_record *r,
+				     __u32 off, __u8 nexthdr)
+{
+	int m = xpp_ext_walk(p->ctx, r, off, p->lim, nexthdr);
+
+	if (m && !p->malformed)
+		p->malformed = m;
+}
+
 /* Returns 0 when r holds an IPv4 header's fields, -1 when there is none. */
 static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 				      __u32 off)
@@ -520,120 +645,18 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 		r->flags |= XPP_F_FRAG_LATER;
 		return 0;
 	}
-	parse_l4(p, r, off + hlen);
+	/* The walk costs a call: only AH needs it. */
+	if (ip->protocol == IPPROTO_AH)
+		ext_walk(p, r, off + hlen, IPPROTO_AH);
+	else
+		parse_l4(p, r, off + hlen);
 	return 0;
 }
-
-/*
- * The IPv6 extension header walk from off (just past the fixed header) up
- * to lim, then the L4 header. Sets r->proto and flags; returns XPP_M_* + 1
- * of a problem found, or 0. A global function, verified once: inlined,
- * the walk's paths multiply past the verifier's budget.
- */
-__noinline int xpp_ipv6_walk(struct xdp_md *ctx, struct xpp_record *r,
-			     __u32 off, __u32 lim, __u8 nexthdr)
-{
-	struct parse pp = parse_init(ctx), *p = &pp;
-	struct ipv6_opt_hdr *eh;
-	struct frag_hdr *fh;
-	__u32 len;
-	__u8 nh;
-	int i;
-
-	if (!r)
-		return 0;
-	p->lim = lim;
-	nh = nexthdr;
-	for (i = 0; i < XPP_IPV6_EXT_MAX; i++) {
-		switch (nh) {
-		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-		case IPPROTO_MH:
-		case IPPROTO_HIP:
-		case IPPROTO_SHIM6:
-			/* The generic extension header format (RFC 6564). */
-			if (!(eh = l4_at(p, off, sizeof(*eh))))
-				goto ext_trunc;
-			len = ipv6_optlen(eh);
-			break;
-		case IPPROTO_AH:
-			/* Opens as the generic format, length in 4-byte
-			 * units less 2 (RFC 4302). */
-			if (!(eh = l4_at(p, off, sizeof(*eh))))
-				goto ext_trunc;
-			len = ipv6_authlen(eh);
-			break;
-		case IPPROTO_FRAGMENT: {
-			__u16 fo;
-
-			if (!(fh = l4_at(p, off, sizeof(*fh))))
-				goto ext_trunc;
-			eh = (struct ipv6_opt_hdr *)fh; /* nexthdr first */
-			len = sizeof(*fh);
-			fo = bpf_ntohs(fh->frag_off);
-			if (fo & (IP6_OFFSET | IP6_MF))
-				r->flags |= XPP_F_FRAGMENT;
-			if (fo & IP6_OFFSET) {
-				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
-				r->proto = fh->nexthdr;
-				return p->malformed;
-			}
-			break;
-		}
-		default:
-			r->proto = nh;
-			parse_l4(p, r, off);
-			return p->malformed;
-		}
-		r->flags |= XPP_F_IPV6_EXT;
-		/* The whole extension header must be there, as decoders
-		 * require, before its next-header value is trusted. */
-		if (!l4_at(p, off, len))
-			goto ext_trunc;
-		if ((nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) &&
-		    !xpp_opts_ok(p->ctx, off, len, p->lim))
-			goto ext_bad;
-		nh = eh->nexthdr;
-		off += len;
-	}
-
-	switch (nh) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_AH:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_MH:
-	case IPPROTO_HIP:
-	case IPPROTO_SHIM6:
-		r->flags |= XPP_F_EXT_LIMIT;
-		note(p, XPP_M_EXT_LIMIT);
-		r->proto = nh;
-		return p->malformed;
-	}
-	r->proto = nh;
-	parse_l4(p, r, off);
-	return p->malformed;
-
-ext_trunc:
-	r->flags |= XPP_F_IPV6_EXT | XPP_F_L4_TRUNC;
-	r->proto = nh;
-	note(p, XPP_M_EXT_TRUNC);
-	return p->malformed;
-ext_bad:
-	r->flags |= XPP_F_IPV6_EXT | XPP_F_EXT_BAD;
-	r->proto = nh;
-	note(p, XPP_M_EXT_BAD);
-	return p->malformed;
-}
-
 
 static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
 	struct ipv6hdr *ip6 = ptr_at(p, off, sizeof(*ip6));
-	int m;
 
 	if (!ip6) {
 		note(p, XPP_M_IP6_TRUNC);
@@ -653,9 +676,7 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 	off += sizeof(*ip6);
 	ip_end(p, r, (__u64)off + r->ip_len);
 
-	m = xpp_ipv6_walk(p->ctx, r, off, p->lim, ip6->nexthdr);
-	if (m && !p->malformed)
-		p->malformed = m;
+	ext_walk(p, r, off, ip6->nexthdr);
 	return 0;
 }
 

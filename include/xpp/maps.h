@@ -38,6 +38,7 @@ enum xpp_malformed {
 	XPP_M_TCP_DOFF,	   /* TCP data offset below 5 */
 	XPP_M_IP_TRUNC,	   /* IP length beyond the end of the frame */
 	XPP_M_EXT_BAD,	   /* IPv6 option runs past the packet */
+	XPP_M_AH_TRUNC,	   /* IPv4 AH cut short (IPv6: XPP_M_EXT_TRUNC) */
 	XPP_M_MAX,
 };
 

@@ -34,12 +34,13 @@ enum {
 	XPP_F_IP_OPTIONS = 1 << 2,
 	/* IPv6 extension headers were walked before the L4 header. */
 	XPP_F_IPV6_EXT = 1 << 3,
-	/* The L4 header (or an IPv6 extension header) is cut short by the
-	 * end of the frame or of the IP packet: the fields it would have
-	 * filled and that are missing are 0. */
+	/* The L4 header (or an IPv6 extension header, or AH) is cut short
+	 * by the end of the frame or of the IP packet: the fields it would
+	 * have filled and that are missing are 0. */
 	XPP_F_L4_TRUNC = 1 << 4,
-	/* The IPv6 extension header walk hit its limit (XPP_IPV6_EXT_MAX):
-	 * proto holds the next-header value where the walk stopped. */
+	/* The IPv6 extension header walk (or a chain of IPv4 AH headers)
+	 * hit its limit (XPP_IPV6_EXT_MAX): proto holds the next-header
+	 * value where the walk stopped. */
 	XPP_F_EXT_LIMIT = 1 << 5,
 	/* The IP packet, as its length says, is longer than the bytes the
 	 * program has of it: a frame cut by a capture's snap length, or a
@@ -56,9 +57,14 @@ enum {
 	 * that runs past the end of the packet: the walk stopped there
 	 * (as decoders do), proto is that header's type. */
 	XPP_F_EXT_BAD = 1 << 10,
+	/* An authentication header (AH, RFC 4302) came after the IP header
+	 * (IPv4) or among the extension headers (IPv6): the walk stepped
+	 * over it, proto is what follows. */
+	XPP_F_AH = 1 << 11,
 };
 
-/* Number of IPv6 extension headers walked before giving up. */
+/* Number of IPv6 extension headers (or IPv4 AH headers) walked before
+ * giving up. */
 #define XPP_IPV6_EXT_MAX 8
 
 struct xpp_record {

@@ -86,7 +86,8 @@ static void test_ipv6_ext_chain(void)
 	const struct want w = {
 		.src = V6A, .dst = V6B, .ip_version = 6, .proto = 17,
 		.ttl = 9, .sport = 500, .dport = 4500, .ip_len = 88,
-		.frame_len = 142, .flags = XPP_F_IPV6_EXT | XPP_F_FRAGMENT,
+		.frame_len = 142,
+		.flags = XPP_F_IPV6_EXT | XPP_F_FRAGMENT | XPP_F_AH,
 	};
 	struct pkt p;
 

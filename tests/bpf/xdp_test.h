@@ -110,6 +110,20 @@ void frame_ipv4_tcp(struct pkt *p, uint16_t sport, uint16_t dport);
  * (host order flags and offset). */
 void frame_ipv4_frag(struct pkt *p, uint16_t frag);
 
+/* A frame to hold against tshark (tshark.c). */
+struct tshark_frame {
+	const char *name;
+	struct pkt p;	 /* the bytes at hand */
+	__u32 wire_len;	 /* non-zero: run behind a struct xpp_meta with
+			  * this wire length, and so in the capture */
+};
+
+/* Runs each frame through the program, writes them to a capture and
+ * checks every field tshark decodes against the record (and that tshark
+ * decodes no IP header where there is no record). Skips without
+ * tshark. */
+void expect_tshark_agrees(const struct tshark_frame *frames, size_t n);
+
 /* The areas, one file each. */
 extern const struct tap_group xdp_l2_tests;	   /* test_l2.c */
 extern const struct tap_group xdp_ipv4_tests;	   /* test_ipv4.c */

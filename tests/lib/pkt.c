@@ -127,6 +127,17 @@ void pkt_frag6(struct pkt *p, uint8_t nexthdr, uint16_t offset_units, int more,
 	p->l4_proto = nexthdr;
 }
 
+void pkt_ah(struct pkt *p, uint8_t nexthdr, uint8_t len_units)
+{
+	size_t off = p->len;
+
+	pkt_ext(p, 51 /* IPPROTO_AH */, nexthdr, len_units);
+	if (p->len - off >= 12) {
+		pkt_put16(p, off + 6, 0x1000); /* SPI 0x1000 */
+		pkt_put16(p, off + 10, 1);     /* sequence number 1 */
+	}
+}
+
 void pkt_udp(struct pkt *p, uint16_t sport, uint16_t dport)
 {
 	size_t off = p->len;
@@ -258,6 +269,16 @@ void pkt_frame_vlan_tcp4(struct pkt *p, const char *src, const char *dst)
 	pkt_ipv4(p, src, dst, IPPROTO_TCP, 64, 5, 0);
 	pkt_tcp(p, 1234, 80, 0x02 /* SYN */, 29200);
 	pkt_payload(p, 6, 0x55);
+	pkt_finish(p);
+}
+
+void pkt_frame_ah_tcp4(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, src, dst, IPPROTO_AH, 64, 5, 0);
+	pkt_ah(p, IPPROTO_TCP, 4);
+	pkt_tcp(p, 179, 4000, 0x10 /* ACK */, 16384);
 	pkt_finish(p);
 }
 

@@ -37,6 +37,9 @@ void pkt_ipv6(struct pkt *p, const char *src, const char *dst,
 void pkt_ext(struct pkt *p, uint8_t type, uint8_t nexthdr, uint8_t len_units);
 void pkt_frag6(struct pkt *p, uint8_t nexthdr, uint16_t offset_units, int more,
 	       uint32_t id);
+/* An authentication header (RFC 4302) of (len_units + 2) * 4 bytes, in
+ * IPv4 or IPv6: SPI and sequence number set, ICV zero. */
+void pkt_ah(struct pkt *p, uint8_t nexthdr, uint8_t len_units);
 void pkt_udp(struct pkt *p, uint16_t sport, uint16_t dport);
 void pkt_tcp(struct pkt *p, uint16_t sport, uint16_t dport, uint8_t flags,
 	     uint16_t window);
@@ -59,6 +62,9 @@ void pkt_frame_udp4(struct pkt *p, const char *src, const char *dst,
  * Ethernet, IPv6, hop-by-hop options, UDP 3000 > 4000, 4 bytes. */
 void pkt_frame_vlan_tcp4(struct pkt *p, const char *src, const char *dst);
 void pkt_frame_hbh_udp6(struct pkt *p, const char *src, const char *dst);
+/* Ethernet, IPv4, AH (24 bytes), TCP 179 > 4000 ACK window 16384: 78
+ * bytes. */
+void pkt_frame_ah_tcp4(struct pkt *p, const char *src, const char *dst);
 
 void pkt_put16(struct pkt *p, size_t off, uint16_t v); /* network order */
 uint16_t pkt_get16(const struct pkt *p, size_t off);
