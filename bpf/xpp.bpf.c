@@ -90,6 +90,8 @@ struct ipv6_opt_tlv {
 #define ipv6_authlen(h) (((h)->hdrlen + 2) << 2)
 /* The longest a generic extension header can be (hdrlen 255). */
 #define IPV6_OPTLEN_MAX ((0xff + 1) << 3)
+/* The largest payload length of a packet that is not a jumbogram. */
+#define IPV6_PLEN_MAX 0xffff
 /* Options of one extension header looked at before taking it as good. */
 #define IPV6_OPTS_WALK_MAX 16
 
@@ -404,19 +406,22 @@ trunc:
  * that runs past the header but not past the packet is only odd; one that
  * runs past the packet is where decoders stop, so the walk stops too.
  * Walks up to IPV6_OPTS_WALK_MAX options; longer runs are taken as good.
+ * A Jumbo Payload option (RFC 2675) leaves its length in *jumbo, or 1
+ * when the option has a length other than 4; *jumbo is 0 without one.
  * A global function: verified once.
  */
 __noinline int xpp_opts_ok(struct xdp_md *ctx, __u32 off, __u32 len,
-			   __u32 lim)
+			   __u32 lim, __u32 *jumbo)
 {
 	struct parse pp = parse_init(ctx), *p = &pp;
 	/* 32-bit like pos: a size_t would widen the sums below. */
 	const __u32 tlv_len = sizeof(struct ipv6_opt_tlv);
 	__u32 pos = sizeof(struct ipv6_opt_hdr), avail;
 	struct ipv6_opt_tlv *opt;
+	__be32 *val;
 	int i;
 
-	if (len > IPV6_OPTLEN_MAX || lim < off)
+	if (!jumbo || len > IPV6_OPTLEN_MAX || lim < off)
 		return 1;
 	avail = lim - off;
 	for (i = 0; i < IPV6_OPTS_WALK_MAX; i++) {
@@ -433,6 +438,14 @@ __noinline int xpp_opts_ok(struct xdp_md *ctx, __u32 off, __u32 len,
 		if (pos + tlv_len > avail ||
 		    !(opt = ptr_at(p, off + pos, tlv_len)))
 			return 0;
+		if (opt->type == IPV6_TLV_JUMBO) {
+			*jumbo = 1;
+			if (opt->len == sizeof(*val) &&
+			    pos + tlv_len + sizeof(*val) <= avail &&
+			    (val = ptr_at(p, off + pos + tlv_len,
+					  sizeof(*val))))
+				*jumbo = bpf_ntohl(*val);
+		}
 		pos += tlv_len + opt->len;
 		if (pos > avail)
 			return 0;
@@ -550,9 +563,18 @@ __noinline int xpp_ext_walk(struct xdp_md *ctx, struct xpp_record *r,
 		 * require, before its next-header value is trusted. */
 		if (!l4_at(p, off, len))
 			goto ext_trunc;
-		if ((nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) &&
-		    !xpp_opts_ok(p->ctx, off, len, p->lim))
-			goto ext_bad;
+		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) {
+			__u32 jumbo = 0;
+
+			if (!xpp_opts_ok(p->ctx, off, len, p->lim, &jumbo))
+				goto ext_bad;
+			/* RFC 2675: only with a payload length of 0 (a
+			 * jumbogram, found before the walk). */
+			if (jumbo && !(r->flags & XPP_F_JUMBO)) {
+				r->flags |= XPP_F_JUMBO_BAD;
+				note(p, XPP_M_JUMBO);
+			}
+		}
 		nh = eh->nexthdr;
 		off += len;
 	}
@@ -653,6 +675,34 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 	return 0;
 }
 
+/*
+ * A jumbogram (RFC 2675): payload length 0 and a Jumbo Payload option in
+ * the hop-by-hop header at off, whose length ip_len takes. Without a valid
+ * one (missing, not 4 bytes long, or not above 65535) the walk stops at
+ * the hop-by-hop header, as tshark stops. A hop-by-hop header the frame
+ * does not hold whole is left to the walk (a cut header).
+ */
+static __always_inline void jumbogram(struct parse *p, struct xpp_record *r,
+				      __u32 off)
+{
+	struct ipv6_opt_hdr *eh = ptr_at(p, off, sizeof(*eh));
+	__u32 jumbo = 0, len;
+
+	if (!eh)
+		return;
+	len = ipv6_optlen(eh);
+	if (!ptr_at(p, off, len))
+		return;
+	xpp_opts_ok(p->ctx, off, len, p->lim, &jumbo);
+	if (jumbo > IPV6_PLEN_MAX) {
+		r->ip_len = jumbo;
+		r->flags |= XPP_F_JUMBO;
+	} else {
+		r->flags |= XPP_F_JUMBO_BAD;
+		note(p, XPP_M_JUMBO);
+	}
+}
+
 static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
@@ -674,6 +724,8 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 	copy_v6(r->daddr, (__u8 *)&ip6->daddr);
 
 	off += sizeof(*ip6);
+	if (!r->ip_len && ip6->nexthdr == IPPROTO_HOPOPTS)
+		jumbogram(p, r, off);
 	ip_end(p, r, (__u64)off + r->ip_len);
 
 	ext_walk(p, r, off, ip6->nexthdr);

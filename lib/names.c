@@ -34,10 +34,12 @@ const char *const xpp_malformed_names[XPP_M_MAX] = {
 	[XPP_M_IP_TRUNC] = "ip_trunc",
 	[XPP_M_EXT_BAD] = "ipv6_ext_bad",
 	[XPP_M_AH_TRUNC] = "ah_trunc",
+	[XPP_M_JUMBO] = "ipv6_jumbo",
 };
 
 const char *const xpp_flag_names[XPP_FLAG_BITS] = {
 	"fragment",  "frag_later", "ip_options", "ipv6_ext",
 	"l4_trunc",  "ext_limit",  "ip_trunc",	 "vlan_qinq",
 	"tcp_bad_doff", "vlan",	   "ext_bad",	 "ah",
+	"jumbo",	"jumbo_bad",
 };

@@ -39,6 +39,7 @@ enum xpp_malformed {
 	XPP_M_IP_TRUNC,	   /* IP length beyond the end of the frame */
 	XPP_M_EXT_BAD,	   /* IPv6 option runs past the packet */
 	XPP_M_AH_TRUNC,	   /* IPv4 AH cut short (IPv6: XPP_M_EXT_TRUNC) */
+	XPP_M_JUMBO,	   /* IPv6 Jumbo Payload option missing or misplaced */
 	XPP_M_MAX,
 };
 

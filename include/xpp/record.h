@@ -61,6 +61,14 @@ enum {
 	 * (IPv4) or among the extension headers (IPv6): the walk stepped
 	 * over it, proto is what follows. */
 	XPP_F_AH = 1 << 11,
+	/* An IPv6 jumbogram (RFC 2675): payload length 0 and a Jumbo
+	 * Payload option in the hop-by-hop header; ip_len is the option's
+	 * length. */
+	XPP_F_JUMBO = 1 << 12,
+	/* A Jumbo Payload option where RFC 2675 forbids it (with a non-zero
+	 * payload length: the walk goes on), or payload length 0 and a
+	 * hop-by-hop header without a valid one (the walk stops there). */
+	XPP_F_JUMBO_BAD = 1 << 13,
 };
 
 /* Number of IPv6 extension headers (or IPv4 AH headers) walked before

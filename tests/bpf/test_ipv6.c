@@ -283,6 +283,122 @@ static void test_ipv6_option_past_packet(void)
 	expect_one_record(&p, &tolerated);
 }
 
+/* ---- jumbograms (RFC 2675) ------------------------------------------- */
+
+/* 70 000 bytes of payload, of which the frame holds the first ones: the
+ * length from the option, the bytes not there flagged. */
+static void test_ipv6_jumbogram(void)
+{
+	const struct xpp_meta meta = {
+		.magic = XPP_META_MAGIC, .wire_len = 14 + 40 + 70000,
+		.ts_ns = 1, .pkt_type = XPP_META_NO_PKT_TYPE,
+	};
+	struct want w = {
+		.src = V6A, .dst = V6B, .ip_version = 6, .proto = IPPROTO_UDP,
+		.ttl = 64, .sport = 3000, .dport = 4000, .ip_len = 70000,
+		.frame_len = 74,
+		.flags = XPP_F_IPV6_EXT | XPP_F_JUMBO | XPP_F_IP_TRUNC,
+	};
+	struct xpp_counters c = {
+		.packets = 1, .bytes = 74, .ipv6 = 1, .udp = 1, .records = 1,
+	};
+	struct pkt p;
+
+	c.malformed[XPP_M_IP_TRUNC] = 1;
+	pkt_frame_jumbo_udp6(&p, V6A, V6B);
+	if (tap_subtest("live") && xdp_reset() && expect_one_record(&p, &w))
+		expect_counters(&c);
+	/* From a capture: the same, and the wire length. */
+	w.frame_len = c.bytes = meta.wire_len;
+	w.meta = &meta;
+	if (tap_subtest("capture") && xdp_reset() &&
+	    expect_one_record(&p, &w))
+		expect_counters(&c);
+}
+
+/* Jumbo Payload options RFC 2675 does not allow. */
+static const struct jumbo_bad_case {
+	const char *name;
+	uint8_t opt_len;
+	uint32_t jumbo;
+	bool plen; /* the payload length is the packet's, not 0 */
+} jumbo_bad_cases[] = {
+	{ "option_length_2", 2, 70000 },
+	{ "not_above_65535", 4, 1000 },
+	{ "missing", 0, 0 },
+	{ "with_payload_length", 4, 70000, true },
+};
+
+static void jumbo_bad_frame(struct pkt *p, const struct jumbo_bad_case *jc)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IPV6);
+	pkt_ipv6(p, V6A, V6B, IPPROTO_HOPOPTS, 64);
+	if (jc->opt_len)
+		pkt_hbh_jumbo(p, IPPROTO_UDP, jc->opt_len, jc->jumbo);
+	else
+		pkt_ext(p, IPPROTO_HOPOPTS, IPPROTO_UDP, 0);
+	pkt_udp(p, 3000, 4000);
+	pkt_finish(p);
+	if (!jc->plen)
+		pkt_put16(p, 14 + 4, 0);
+}
+
+/* With payload length 0 the walk stops at the hop-by-hop header (no
+ * length to trust), as tshark does; with a payload length it goes on. */
+static void test_ipv6_jumbo_bad(void)
+{
+	const struct jumbo_bad_case *jc;
+
+	for (jc = jumbo_bad_cases;
+	     jc < jumbo_bad_cases + ARRAY_SIZE(jumbo_bad_cases); jc++) {
+		struct want w = {
+			.src = V6A, .dst = V6B, .ip_version = 6, .ttl = 64,
+			.frame_len = 70,
+			.flags = XPP_F_IPV6_EXT | XPP_F_JUMBO_BAD |
+				 XPP_F_L4_TRUNC,
+		};
+		struct xpp_counters c = {
+			.packets = 1, .bytes = 70, .ipv6 = 1, .other = 1,
+			.records = 1,
+		};
+		struct pkt p;
+
+		if (!tap_subtest(jc->name) || !xdp_reset())
+			continue;
+		if (jc->plen) {
+			w.proto = IPPROTO_UDP;
+			w.sport = 3000;
+			w.dport = 4000;
+			w.ip_len = 16;
+			w.flags &= ~XPP_F_L4_TRUNC;
+			c.other = 0;
+			c.udp = 1;
+		}
+		c.malformed[XPP_M_JUMBO] = 1;
+		jumbo_bad_frame(&p, jc);
+		if (expect_one_record(&p, &w))
+			expect_counters(&c);
+	}
+}
+
+static void test_ipv6_jumbo_against_tshark(void)
+{
+	static struct tshark_frame fr[2 + ARRAY_SIZE(jumbo_bad_cases)];
+	size_t i;
+
+	fr[0].name = "jumbogram_live";
+	pkt_frame_jumbo_udp6(&fr[0].p, V6A, V6B);
+	fr[1].name = "jumbogram_capture";
+	fr[1].p = fr[0].p;
+	fr[1].wire_len = 14 + 40 + 70000;
+	for (i = 0; i < ARRAY_SIZE(jumbo_bad_cases); i++) {
+		fr[2 + i].name = jumbo_bad_cases[i].name;
+		jumbo_bad_frame(&fr[2 + i].p, &jumbo_bad_cases[i]);
+	}
+	expect_tshark_agrees(fr, ARRAY_SIZE(fr));
+}
+
 TAP_GROUP(xdp_ipv6_tests,
 	  TAP_CASE(test_ipv6_udp),
 	  TAP_CASE(test_ipv6_tcp),
@@ -294,4 +410,7 @@ TAP_GROUP(xdp_ipv6_tests,
 	  TAP_CASE(test_ipv6_ext_over_limit),
 	  TAP_CASE(test_ipv6_no_next_header),
 	  TAP_CASE(test_ipv6_mobility_header_walked),
-	  TAP_CASE(test_ipv6_option_past_packet));
+	  TAP_CASE(test_ipv6_option_past_packet),
+	  TAP_CASE(test_ipv6_jumbogram),
+	  TAP_CASE(test_ipv6_jumbo_bad),
+	  TAP_CASE(test_ipv6_jumbo_against_tshark));

@@ -138,6 +138,21 @@ void pkt_ah(struct pkt *p, uint8_t nexthdr, uint8_t len_units)
 	}
 }
 
+void pkt_hbh_jumbo(struct pkt *p, uint8_t nexthdr, uint8_t opt_len,
+		   uint32_t jumbo)
+{
+	uint8_t *h = grow(p, 8); /* Pad1 (0) after a short option */
+	int i;
+
+	must(opt_len <= 4, "jumbo option longer than 4 bytes");
+	h[0] = nexthdr;
+	h[2] = 0xc2; /* IPV6_TLV_JUMBO */
+	h[3] = opt_len;
+	for (i = 0; i < opt_len; i++)
+		h[4 + i] = jumbo >> (8 * (opt_len - 1 - i));
+	p->l4_proto = nexthdr;
+}
+
 void pkt_udp(struct pkt *p, uint16_t sport, uint16_t dport)
 {
 	size_t off = p->len;
@@ -280,6 +295,18 @@ void pkt_frame_ah_tcp4(struct pkt *p, const char *src, const char *dst)
 	pkt_ah(p, IPPROTO_TCP, 4);
 	pkt_tcp(p, 179, 4000, 0x10 /* ACK */, 16384);
 	pkt_finish(p);
+}
+
+void pkt_frame_jumbo_udp6(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IPV6);
+	pkt_ipv6(p, src, dst, IPPROTO_HOPOPTS, 64);
+	pkt_hbh_jumbo(p, IPPROTO_UDP, 4, 70000);
+	pkt_udp(p, 3000, 4000);
+	pkt_payload(p, 4, 0x66);
+	pkt_finish(p);
+	pkt_put16(p, 14 + 4, 0); /* payload length 0: see the option */
 }
 
 void pkt_frame_hbh_udp6(struct pkt *p, const char *src, const char *dst)

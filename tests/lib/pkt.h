@@ -40,6 +40,10 @@ void pkt_frag6(struct pkt *p, uint8_t nexthdr, uint16_t offset_units, int more,
 /* An authentication header (RFC 4302) of (len_units + 2) * 4 bytes, in
  * IPv4 or IPv6: SPI and sequence number set, ICV zero. */
 void pkt_ah(struct pkt *p, uint8_t nexthdr, uint8_t len_units);
+/* A hop-by-hop header of 8 bytes holding a Jumbo Payload option with
+ * option length opt_len (4 when valid) and value jumbo, padded. */
+void pkt_hbh_jumbo(struct pkt *p, uint8_t nexthdr, uint8_t opt_len,
+		   uint32_t jumbo);
 void pkt_udp(struct pkt *p, uint16_t sport, uint16_t dport);
 void pkt_tcp(struct pkt *p, uint16_t sport, uint16_t dport, uint8_t flags,
 	     uint16_t window);
@@ -62,6 +66,10 @@ void pkt_frame_udp4(struct pkt *p, const char *src, const char *dst,
  * Ethernet, IPv6, hop-by-hop options, UDP 3000 > 4000, 4 bytes. */
 void pkt_frame_vlan_tcp4(struct pkt *p, const char *src, const char *dst);
 void pkt_frame_hbh_udp6(struct pkt *p, const char *src, const char *dst);
+/* Ethernet, IPv6 with payload length 0, hop-by-hop with a Jumbo Payload
+ * of 70000 bytes, UDP 3000 > 4000, 4 bytes: the first 74 bytes of a
+ * 70054-byte frame. */
+void pkt_frame_jumbo_udp6(struct pkt *p, const char *src, const char *dst);
 /* Ethernet, IPv4, AH (24 bytes), TCP 179 > 4000 ACK window 16384: 78
  * bytes. */
 void pkt_frame_ah_tcp4(struct pkt *p, const char *src, const char *dst);
