@@ -59,6 +59,23 @@ struct vlan_hdr {
 	__be16 h_vlan_encapsulated_proto;
 };
 
+/* PPPoE session header (linux/if_pppox.h needs more than uapi). */
+struct pppoe_hdr {
+	__u8 ver_type;
+	__u8 code;
+	__be16 sid;
+	__be16 length;
+};
+
+/* 802.2 LLC with a SNAP extension (RFC 1042). */
+struct llc_snap_hdr {
+	__u8 dsap;
+	__u8 ssap;
+	__u8 ctrl;
+	__u8 oui[3];
+	__be16 ethertype;
+};
+
 struct frag_hdr {
 	__u8 nexthdr;
 	__u8 reserved;
@@ -79,6 +96,16 @@ struct ipv6_opt_tlv {
 #define DCCP_HDR_LEN 12
 
 #define VLAN_MAX_DEPTH 2
+/* MPLS: the bottom-of-stack bit of a label stack entry (RFC 3032). */
+#define MPLS_LS_S 0x00000100
+/* PPP protocol numbers (linux/ppp_defs.h) of IPv4 and IPv6. */
+#define PPP_IP 0x0021
+#define PPP_IPV6 0x0057
+/* LLC: the SNAP SAP and the unnumbered-information control byte; the
+ * LLC header without SNAP is 3 bytes. */
+#define LLC_SAP_SNAP 0xaa
+#define LLC_UI 0x03
+#define LLC_HDR_LEN 3
 #define VLAN_VID_MASK 0x0fff
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
@@ -468,7 +495,8 @@ static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
 static __always_inline void ip_end(struct parse *p, struct xpp_record *r,
 				   __u64 end)
 {
-	p->lim = p->data_end - p->data;
+	/* p->lim is the end of the frame, or of the encapsulation's
+	 * payload when that says how long it is (PPPoE, 802.3). */
 	if (end > p->lim) {
 		r->flags |= XPP_F_IP_TRUNC;
 		note(p, XPP_M_IP_TRUNC);
@@ -615,7 +643,7 @@ static __always_inline void ext_walk(struct parse *p, struct xpp_record *r,
 static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
-	struct iphdr *ip = ptr_at(p, off, sizeof(*ip));
+	struct iphdr *ip = l4_at(p, off, sizeof(*ip));
 	__u32 hlen, tot;
 	__u16 frag;
 
@@ -632,7 +660,7 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 		note(p, XPP_M_IP4_IHL);
 		return -1;
 	}
-	if (!ptr_at(p, off, hlen)) {
+	if (!l4_at(p, off, hlen)) {
 		note(p, XPP_M_IP4_TRUNC);
 		return -1;
 	}
@@ -706,7 +734,7 @@ static __always_inline void jumbogram(struct parse *p, struct xpp_record *r,
 static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 				      __u32 off)
 {
-	struct ipv6hdr *ip6 = ptr_at(p, off, sizeof(*ip6));
+	struct ipv6hdr *ip6 = l4_at(p, off, sizeof(*ip6));
 
 	if (!ip6) {
 		note(p, XPP_M_IP6_TRUNC);
@@ -738,6 +766,138 @@ static __always_inline int is_vlan_tpid(__be16 proto)
 	return proto == bpf_htons(ETH_P_8021Q) ||
 	       proto == bpf_htons(ETH_P_8021AD) ||
 	       proto == bpf_htons(ETH_P_QINQ1);
+}
+
+/* The payload of an encapsulation ends at end (its own length field):
+ * the IP packet cannot run past it, as decoders take it. */
+static __always_inline void l2_end(struct parse *p, __u32 end)
+{
+	if (end < p->lim)
+		p->lim = end;
+	if (end < p->wire)
+		p->wire = end;
+}
+
+/* The ethertype of an IP header whose version nibble is at off, as
+ * decoders choose after an MPLS label stack; 0 for anything else. */
+static __always_inline __be16 ip_by_version(struct parse *p, __u32 off)
+{
+	__u8 *b = ptr_at(p, off, 1);
+
+	if (!b)
+		return 0;
+	switch (*b >> 4) {
+	case 4:
+		return bpf_htons(ETH_P_IP);
+	case 6:
+		return bpf_htons(ETH_P_IPV6);
+	default:
+		return 0;
+	}
+}
+
+/* An MPLS label stack (RFC 3032) at *off: walked to its bottom. */
+static __always_inline __be16 parse_mpls(struct parse *p,
+					 struct xpp_record *r, __u32 *off)
+{
+	__be32 *label;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XPP_MPLS_MAX; i++) {
+		if (!(label = ptr_at(p, *off, sizeof(*label)))) {
+			note(p, XPP_M_MPLS_TRUNC);
+			return 0;
+		}
+		*off += sizeof(*label);
+		if (*label & bpf_htonl(MPLS_LS_S)) {
+			r->flags |= XPP_F_MPLS;
+			return ip_by_version(p, *off);
+		}
+	}
+	note(p, XPP_M_MPLS_DEPTH);
+	return 0;
+}
+
+/* A PPPoE session header (RFC 2516) and the PPP protocol field, which
+ * may be compressed to its odd low byte (RFC 1661 6.5), as decoders
+ * accept. */
+static __always_inline __be16 parse_pppoe(struct parse *p,
+					  struct xpp_record *r, __u32 *off)
+{
+	struct pppoe_hdr *ph = ptr_at(p, *off, sizeof(*ph));
+	__u32 start = *off + sizeof(*ph);
+	__u16 ppp;
+	__u8 *b;
+
+	if (!ph || !(b = ptr_at(p, start, 1)))
+		goto trunc;
+	if (*b & 1) {
+		ppp = *b;
+		*off = start + 1;
+	} else {
+		if (!(b = ptr_at(p, start, 2)))
+			goto trunc;
+		ppp = b[0] << 8 | b[1];
+		*off = start + 2;
+	}
+	r->flags |= XPP_F_PPPOE;
+	l2_end(p, start + bpf_ntohs(ph->length));
+	switch (ppp) {
+	case PPP_IP:
+		return bpf_htons(ETH_P_IP);
+	case PPP_IPV6:
+		return bpf_htons(ETH_P_IPV6);
+	default:
+		return 0;
+	}
+trunc:
+	note(p, XPP_M_PPPOE_TRUNC);
+	return 0;
+}
+
+/* An 802.3 frame: length (given), LLC, and IP in a SNAP header with OUI
+ * 00-00-00 (RFC 1042); other LLC frames carry no IP. */
+static __always_inline __be16 parse_llc(struct parse *p,
+					struct xpp_record *r, __u32 *off,
+					__u16 len)
+{
+	struct llc_snap_hdr *h;
+
+	l2_end(p, *off + len);
+	if (!l4_at(p, *off, LLC_HDR_LEN))
+		goto trunc;
+	h = ptr_at(p, *off, LLC_HDR_LEN);
+	if (!h || h->dsap != LLC_SAP_SNAP || h->ssap != LLC_SAP_SNAP ||
+	    h->ctrl != LLC_UI)
+		return 0;
+	if (!(h = l4_at(p, *off, sizeof(*h))))
+		goto trunc;
+	if (h->oui[0] || h->oui[1] || h->oui[2])
+		return 0;
+	r->flags |= XPP_F_LLC_SNAP;
+	*off += sizeof(*h);
+	return h->ethertype;
+trunc:
+	note(p, XPP_M_LLC_TRUNC);
+	return 0;
+}
+
+/* The encapsulations walked between Ethernet (and VLAN tags) and IP:
+ * the ethertype of the IP header found at *off, or 0. */
+static __always_inline __be16 parse_encap(struct parse *p,
+					  struct xpp_record *r, __u32 *off,
+					  __be16 proto)
+{
+	__u16 type = bpf_ntohs(proto);
+
+	if (type <= ETH_DATA_LEN)
+		return parse_llc(p, r, off, type);
+	if (type == ETH_P_MPLS_UC || type == ETH_P_MPLS_MC)
+		return parse_mpls(p, r, off);
+	if (type == ETH_P_PPP_SES)
+		return parse_pppoe(p, r, off);
+	return 0;
 }
 
 /*
@@ -781,6 +941,8 @@ static __always_inline int parse_frame(struct parse *p, struct xpp_record *r)
 		return -1;
 	}
 
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		proto = parse_encap(p, r, &off, proto);
 	if (proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(p, r, off);
 	if (proto == bpf_htons(ETH_P_IPV6))
@@ -945,6 +1107,11 @@ int xpp_xdp(struct xdp_md *ctx)
 	c->bytes += r.frame_len;
 	if (p.tags)
 		c->vlan++;
+	if (r.flags & (XPP_F_MPLS | XPP_F_PPPOE | XPP_F_LLC_SNAP)) {
+		c->mpls += !!(r.flags & XPP_F_MPLS);
+		c->pppoe += !!(r.flags & XPP_F_PPPOE);
+		c->llc_snap += !!(r.flags & XPP_F_LLC_SNAP);
+	}
 	if (p.malformed) {
 		__u32 k = p.malformed - 1;
 

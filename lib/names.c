@@ -5,7 +5,8 @@
 #define F(n) { #n, offsetof(struct xpp_counters, n) }
 const struct xpp_counter_field xpp_counter_fields[] = {
 	F(packets), F(bytes),	F(ipv4),	   F(ipv6),
-	F(vlan),    F(tcp),	F(udp),		   F(icmp),
+	F(vlan),    F(mpls),	F(pppoe),	   F(llc_snap),
+	F(tcp),	F(udp),		   F(icmp),
 	F(other),   F(not_ip),	F(records),	   F(records_lost),
 	F(records_skipped),	F(filtered),	   F(dropped),
 };
@@ -35,11 +36,16 @@ const char *const xpp_malformed_names[XPP_M_MAX] = {
 	[XPP_M_EXT_BAD] = "ipv6_ext_bad",
 	[XPP_M_AH_TRUNC] = "ah_trunc",
 	[XPP_M_JUMBO] = "ipv6_jumbo",
+	[XPP_M_MPLS_TRUNC] = "mpls_trunc",
+	[XPP_M_MPLS_DEPTH] = "mpls_depth",
+	[XPP_M_PPPOE_TRUNC] = "pppoe_trunc",
+	[XPP_M_LLC_TRUNC] = "llc_trunc",
 };
 
 const char *const xpp_flag_names[XPP_FLAG_BITS] = {
 	"fragment",  "frag_later", "ip_options", "ipv6_ext",
 	"l4_trunc",  "ext_limit",  "ip_trunc",	 "vlan_qinq",
 	"tcp_bad_doff", "vlan",	   "ext_bad",	 "ah",
-	"jumbo",	"jumbo_bad",
+	"jumbo",	"jumbo_bad",  "mpls",	 "pppoe",
+	"llc_snap",
 };

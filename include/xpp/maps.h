@@ -40,6 +40,10 @@ enum xpp_malformed {
 	XPP_M_EXT_BAD,	   /* IPv6 option runs past the packet */
 	XPP_M_AH_TRUNC,	   /* IPv4 AH cut short (IPv6: XPP_M_EXT_TRUNC) */
 	XPP_M_JUMBO,	   /* IPv6 Jumbo Payload option missing or misplaced */
+	XPP_M_MPLS_TRUNC,  /* no bottom-of-stack MPLS label within the frame */
+	XPP_M_MPLS_DEPTH,  /* more than XPP_MPLS_MAX labels */
+	XPP_M_PPPOE_TRUNC, /* PPPoE header or PPP protocol cut short */
+	XPP_M_LLC_TRUNC,   /* 802.3 LLC (or its SNAP header) cut short */
 	XPP_M_MAX,
 };
 
@@ -61,6 +65,9 @@ struct xpp_counters {
 	__u64 ipv4;
 	__u64 ipv6;
 	__u64 vlan;  /* frames with at least one VLAN tag */
+	__u64 mpls;  /* frames with a whole MPLS label stack */
+	__u64 pppoe; /* frames with a whole PPPoE session and PPP header */
+	__u64 llc_snap; /* 802.3 frames with a whole LLC/SNAP header */
 	__u64 tcp;
 	__u64 udp;
 	__u64 icmp;  /* ICMP and ICMPv6 */

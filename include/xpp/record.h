@@ -69,7 +69,18 @@ enum {
 	 * payload length: the walk goes on), or payload length 0 and a
 	 * hop-by-hop header without a valid one (the walk stops there). */
 	XPP_F_JUMBO_BAD = 1 << 13,
+	/* An MPLS label stack (ethertype 0x8847 or 0x8848) came before the
+	 * IP header: IPv4 or IPv6 by its first nibble, as decoders tell. */
+	XPP_F_MPLS = 1 << 14,
+	/* A PPPoE session header (0x8864) and PPP came before the IP
+	 * header. */
+	XPP_F_PPPOE = 1 << 15,
+	/* An 802.3 frame with LLC/SNAP (RFC 1042) carried the IP header. */
+	XPP_F_LLC_SNAP = 1 << 16,
 };
+
+/* MPLS label stack entries walked before giving up. */
+#define XPP_MPLS_MAX 8
 
 /* Number of IPv6 extension headers (or IPv4 AH headers) walked before
  * giving up. */

@@ -61,6 +61,9 @@ static const struct {
 	__u32 flag;
 } tshark_layers[] = {
 	{ "ah", XPP_F_AH },
+	{ "mpls", XPP_F_MPLS },
+	{ "pppoes", XPP_F_PPPOE },
+	{ "llc", XPP_F_LLC_SNAP },
 };
 
 static bool tshark_present(void)

@@ -133,5 +133,6 @@ extern const struct tap_group xdp_malformed_tests; /* test_malformed.c */
 extern const struct tap_group xdp_config_tests;	   /* test_config.c */
 extern const struct tap_group xdp_ring_tests;	   /* test_ring.c */
 extern const struct tap_group xdp_record_tests;	   /* test_record.c */
+extern const struct tap_group xdp_encap_tests;	   /* test_encap.c */
 
 #endif

@@ -124,7 +124,8 @@ assert lost == 0
 assert len(nd) == len(cs) == len(recs), (len(nd), len(cs), len(recs))
 NAMES = ["fragment", "frag_later", "ip_options", "ipv6_ext", "l4_trunc",
          "ext_limit", "ip_trunc", "vlan_qinq", "tcp_bad_doff", "vlan",
-         "ext_bad", "ah", "jumbo", "jumbo_bad"]
+         "ext_bad", "ah", "jumbo", "jumbo_bad", "mpls", "pppoe",
+         "llc_snap"]
 for n, c, b in zip(nd, cs, recs):
     for k in ("ts_ns", "ip_version", "proto", "sport", "dport", "frame_len",
               "ip_len", "ttl", "tcp_flags", "tcp_window", "vlan", "seq",

@@ -41,6 +41,7 @@ void pkt_init(struct pkt *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->l3 = p->l4 = -1;
+	p->pppoe = p->len8023 = -1;
 }
 
 void pkt_eth(struct pkt *p, uint16_t ethertype)
@@ -59,6 +60,41 @@ void pkt_vlan(struct pkt *p, uint16_t tci, uint16_t ethertype)
 	grow(p, 4);
 	pkt_put16(p, p->len - 4, tci);
 	pkt_put16(p, p->len - 2, ethertype);
+}
+
+void pkt_mpls(struct pkt *p, uint32_t label, int bos)
+{
+	uint8_t *h = grow(p, 4);
+
+	h[0] = label >> 12;
+	h[1] = label >> 4;
+	h[2] = (label & 0xf) << 4 | (bos ? 1 : 0);
+	h[3] = 64;
+}
+
+void pkt_pppoe(struct pkt *p, uint16_t session, uint16_t ppp_proto)
+{
+	size_t off = p->len;
+	uint8_t *h = grow(p, 8);
+
+	h[0] = 0x11; /* version 1, type 1 */
+	pkt_put16(p, off + 2, session);
+	pkt_put16(p, off + 6, ppp_proto);
+	p->pppoe = off;
+}
+
+void pkt_llc_snap(struct pkt *p, uint32_t oui, uint16_t ethertype)
+{
+	size_t off = p->len;
+	uint8_t *h = grow(p, 8);
+
+	h[0] = h[1] = 0xaa;
+	h[2] = 0x03;
+	h[3] = oui >> 16;
+	h[4] = oui >> 8;
+	h[5] = oui;
+	pkt_put16(p, off + 6, ethertype);
+	p->len8023 = off - 2;
 }
 
 void pkt_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t proto,
@@ -218,6 +254,10 @@ void pkt_finish(struct pkt *p)
 	uint32_t pseudo = 0;
 	int ck = -1;
 
+	if (p->pppoe >= 0)
+		pkt_put16(p, p->pppoe + 4, p->len - p->pppoe - 6);
+	if (p->len8023 >= 0)
+		pkt_put16(p, p->len8023, p->len - p->len8023 - 2);
 	if (p->l3 < 0)
 		return;
 	if (p->ip_version == 4) {

@@ -17,6 +17,9 @@ struct pkt {
 	size_t len;
 	/* Offsets of the last headers added, -1 when absent. */
 	int l3, l4;
+	/* Offsets of a PPPoE header and of an 802.3 length field whose
+	 * lengths pkt_finish() fills in, -1 when absent. */
+	int pppoe, len8023;
 	int ip_version;
 	uint8_t l4_proto;
 };
@@ -27,6 +30,13 @@ void pkt_eth(struct pkt *p, uint16_t ethertype);
 /* One VLAN tag body (TCI and the next ethertype); the TPID is the
  * previous header's ethertype. */
 void pkt_vlan(struct pkt *p, uint16_t tci, uint16_t ethertype);
+/* One MPLS label stack entry: label, bottom-of-stack bit, TTL 64. */
+void pkt_mpls(struct pkt *p, uint32_t label, int bos);
+/* PPPoE session header (session id) and a 2-byte PPP protocol. */
+void pkt_pppoe(struct pkt *p, uint16_t session, uint16_t ppp_proto);
+/* LLC (AA AA 03) and SNAP with oui (3 bytes) and ethertype; the previous
+ * header's ethertype field is the 802.3 length (pkt_eth(p, 0)). */
+void pkt_llc_snap(struct pkt *p, uint32_t oui, uint16_t ethertype);
 /* IPv4 header; ihl_words >= 5 adds (ihl_words - 5) * 4 bytes of NOP
  * options. frag is the host-order flags+offset field. */
 void pkt_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t proto,
