@@ -279,7 +279,7 @@ static __always_inline struct parse parse_init(struct xdp_md *ctx)
 /*
  * The record's fields that come from the frame's circumstances, not its
  * headers. A capture run through the program (xdpctl extract) puts a
- * struct xpp_meta in the metadata area: its timestamp, wire length,
+ * struct xpp_frame_meta in the metadata area: its timestamp, wire length,
  * interface and packet type stand in for the kernel's. A live frame has
  * no metadata (data_meta == data), so the cost there is one compare.
  */
@@ -287,10 +287,10 @@ static __always_inline void record_init(struct parse *p,
 					struct xpp_record *r)
 {
 	struct xdp_md *ctx = p->ctx;
-	struct xpp_meta *m = (void *)(long)ctx->data_meta;
+	struct xpp_frame_meta *m = (void *)(long)ctx->data_meta;
 
 	p->wire = p->lim;
-	if ((void *)(m + 1) <= p->data && m->magic == XPP_META_MAGIC) {
+	if ((void *)(m + 1) <= p->data && m->magic == XPP_FRAME_META_MAGIC) {
 		r->ts_ns = m->ts_ns;
 		r->ifindex = m->ifindex;
 		r->pkt_type = m->pkt_type < XPP_PKT_TYPE_NONE ?

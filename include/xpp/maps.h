@@ -114,7 +114,7 @@ struct xpp_config {
 /*
  * Written once by the loader that created the maps, so that a later
  * loader can tell whether pinned maps are its own (the map xpp_meta, one
- * entry). Not struct xpp_meta (xpp/meta.h): that one travels with a
+ * entry). Not struct xpp_frame_meta (xpp/meta.h): that one travels with a
  * frame.
  */
 struct xpp_pin_meta {

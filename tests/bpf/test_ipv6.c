@@ -289,9 +289,9 @@ static void test_ipv6_option_past_packet(void)
  * length from the option, the bytes not there flagged. */
 static void test_ipv6_jumbogram(void)
 {
-	const struct xpp_meta meta = {
-		.magic = XPP_META_MAGIC, .wire_len = 14 + 40 + 70000,
-		.ts_ns = 1, .pkt_type = XPP_META_NO_PKT_TYPE,
+	const struct xpp_frame_meta meta = {
+		.magic = XPP_FRAME_META_MAGIC, .wire_len = 14 + 40 + 70000,
+		.ts_ns = 1, .pkt_type = XPP_FRAME_META_NO_PKT_TYPE,
 	};
 	struct want w = {
 		.src = V6A, .dst = V6B, .ip_version = 6, .proto = IPPROTO_UDP,

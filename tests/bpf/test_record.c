@@ -67,8 +67,8 @@ static void test_numpy_dtype_from_docs(void)
 {
 	const char *src = getenv("XPP_SRCDIR");
 	char bin[] = "/tmp/xpp-dtype-XXXXXX", json[64], cmd[1024];
-	const struct xpp_meta meta = {
-		.magic = XPP_META_MAGIC, .wire_len = 100000,
+	const struct xpp_frame_meta meta = {
+		.magic = XPP_FRAME_META_MAGIC, .wire_len = 100000,
 		.ts_ns = 1700000000123456789ULL, .ifindex = 0x10203,
 		.pkt_type = 4,
 	};
@@ -124,7 +124,7 @@ out:
 	unlink(json);
 }
 
-/* ---- captures: struct xpp_meta in front of the frame ------------------ */
+/* ---- captures: struct xpp_frame_meta in front of the frame ------------------ */
 
 /* 2023-11-14T22:13:20.123456789Z, from a capture file. */
 #define CAPTURE_TS 1700000000123456789ULL
@@ -132,22 +132,22 @@ out:
 /* One TCP frame behind several metadata areas. */
 static const struct meta_case {
 	const char *name;
-	struct xpp_meta meta;
+	struct xpp_frame_meta meta;
 	bool live; /* the metadata is not ours: a live frame's record */
 } meta_cases[] = {
 	/* Timestamp, interface and packet type are the capture's. */
-	{ "fields", { .magic = XPP_META_MAGIC, .wire_len = 54,
+	{ "fields", { .magic = XPP_FRAME_META_MAGIC, .wire_len = 54,
 		      .ts_ns = CAPTURE_TS, .ifindex = 7,
 		      .pkt_type = 1 /* PACKET_BROADCAST */ } },
 	/* A capture that does not say, and that names no interface. */
-	{ "no_pkt_type", { .magic = XPP_META_MAGIC, .wire_len = 54,
-			   .ts_ns = 1, .pkt_type = XPP_META_NO_PKT_TYPE } },
+	{ "no_pkt_type", { .magic = XPP_FRAME_META_MAGIC, .wire_len = 54,
+			   .ts_ns = 1, .pkt_type = XPP_FRAME_META_NO_PKT_TYPE } },
 	/* A wire length below the bytes at hand is wrong: the bytes
 	 * count. */
-	{ "wire_len_below_bytes", { .magic = XPP_META_MAGIC, .wire_len = 20,
+	{ "wire_len_below_bytes", { .magic = XPP_FRAME_META_MAGIC, .wire_len = 20,
 				    .ts_ns = CAPTURE_TS } },
 	/* Metadata that is not ours (another magic) is ignored. */
-	{ "other_magic", { .magic = XPP_META_MAGIC ^ 1, .wire_len = 100000,
+	{ "other_magic", { .magic = XPP_FRAME_META_MAGIC ^ 1, .wire_len = 100000,
 			   .ts_ns = 1, .ifindex = 7 }, .live = true },
 };
 
@@ -189,8 +189,8 @@ static void test_meta_fields(void)
  * wire, its IP length, ip_trunc, and the fields within the 96 bytes. */
 static void test_meta_snap_length(void)
 {
-	const struct xpp_meta meta = {
-		.magic = XPP_META_MAGIC, .wire_len = 1514, .ts_ns = CAPTURE_TS,
+	const struct xpp_frame_meta meta = {
+		.magic = XPP_FRAME_META_MAGIC, .wire_len = 1514, .ts_ns = CAPTURE_TS,
 		.pkt_type = 0,
 	};
 	const struct want w = {
@@ -220,8 +220,8 @@ static void test_meta_snap_length(void)
  * of the wire length, and the bytes that are not there are flagged. */
 static void test_meta_gso_total_length_zero(void)
 {
-	const struct xpp_meta meta = {
-		.magic = XPP_META_MAGIC, .wire_len = 100000,
+	const struct xpp_frame_meta meta = {
+		.magic = XPP_FRAME_META_MAGIC, .wire_len = 100000,
 		.ts_ns = CAPTURE_TS, .pkt_type = 4 /* PACKET_OUTGOING */,
 	};
 	const struct want w = {

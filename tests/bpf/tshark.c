@@ -235,9 +235,9 @@ void expect_tshark_agrees(const struct tshark_frame *fr, size_t n)
 	if (!ASSERT_OK_PTR(recs, "calloc") || !ASSERT_OK_PTR(has, "calloc"))
 		goto out;
 	for (i = 0; i < n; i++) {
-		struct xpp_meta meta = {
-			.magic = XPP_META_MAGIC, .wire_len = fr[i].wire_len,
-			.pkt_type = XPP_META_NO_PKT_TYPE,
+		struct xpp_frame_meta meta = {
+			.magic = XPP_FRAME_META_MAGIC, .wire_len = fr[i].wire_len,
+			.pkt_type = XPP_FRAME_META_NO_PKT_TYPE,
 		};
 		__u32 verdict;
 		int err;

@@ -112,7 +112,7 @@ bool xdp_run_pass(const struct pkt *p)
 	return xdp_run_verdict(p, XDP_PASS);
 }
 
-int xdp_run_meta(const struct pkt *p, const struct xpp_meta *m,
+int xdp_run_meta(const struct pkt *p, const struct xpp_frame_meta *m,
 		 __u32 *ret_verdict)
 {
 	uint8_t buf[sizeof(*m) + PKT_MAX];

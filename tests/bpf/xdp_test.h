@@ -61,7 +61,7 @@ bool xdp_run_verdict(const struct pkt *p, __u32 want);
 bool xdp_run_pass(const struct pkt *p);
 /* Runs p behind the metadata m, as xdpctl extract runs a capture's
  * frame, and drains the rings: 0 or -errno. */
-int xdp_run_meta(const struct pkt *p, const struct xpp_meta *m,
+int xdp_run_meta(const struct pkt *p, const struct xpp_frame_meta *m,
 		 __u32 *ret_verdict);
 /* Runs p n times without draining the rings in between: 0 or -errno. */
 int xdp_run_undrained(const struct pkt *p, int n);
@@ -82,7 +82,7 @@ struct want {
 	int vlan, flags;
 	/* The frame goes behind this metadata: ts_ns, ifindex and pkt_type
 	 * are its (frame_len is still the case's). NULL: a live frame. */
-	const struct xpp_meta *meta;
+	const struct xpp_frame_meta *meta;
 };
 
 /* Every field of r: w's, and those of a record written after t0 on lo. */
@@ -114,7 +114,7 @@ void frame_ipv4_frag(struct pkt *p, uint16_t frag);
 struct tshark_frame {
 	const char *name;
 	struct pkt p;	 /* the bytes at hand */
-	__u32 wire_len;	 /* non-zero: run behind a struct xpp_meta with
+	__u32 wire_len;	 /* non-zero: run behind a struct xpp_frame_meta with
 			  * this wire length, and so in the capture */
 };
 

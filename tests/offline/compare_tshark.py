@@ -17,19 +17,20 @@ tshark is the reference decoder. For every frame of CAPTURE:
   Ethernet and VLAN tags are).
 - refused by xdpctl extract (named in EXTRACT-STDERR): tshark's timestamp
   must be before 1970 or past 2554 when that is the reason given.
-The frame length is what the program is given: the capture's link-layer
-header (SLL, SLL2, loopback, none for raw IP) replaced by an Ethernet
-header, without the FCS. The ifindex is SLL2's, else the pcapng interface
+The frame length is the length on the wire (frame.len, not the bytes
+captured) with the capture's link-layer header (SLL, SLL2, loopback, none
+for raw IP) counted as an Ethernet header, without the FCS. The ifindex is SLL2's, else the pcapng interface
 id + 1, else 0.
 Prints one line per disagreement; exit status 1 if there is any.
 """
 import json
 import re
+import struct
 import subprocess
 import sys
 
 FIELDS = [
-    "frame.time_epoch", "frame.cap_len", "ieee8021ad.id", "vlan.id",
+    "frame.time_epoch", "frame.cap_len", "frame.len", "ah.next_header", "ieee8021ad.id", "vlan.id",
     "ip.src", "ip.dst", "ip.len", "ip.ttl", "ip.proto", "ip.flags.mf",
     "ip.frag_offset", "ip.hdr_len",
     "ipv6.src", "ipv6.dst", "ipv6.plen", "ipv6.hlim",
@@ -41,17 +42,66 @@ FIELDS = [
     "eth.fcs", "sll.ifindex", "frame.interface_id",
 ]
 # Layers the parser walks before IP; tshark decodes other encapsulations
-# (HomePNA, MPLS, PPPoE, ...) that the parser leaves alone, by design.
-L2_WALKED = {"eth", "ethertype", "vlan", "ieee8021ad", "sll", "raw", "null"}
+# (HomePNA, ...) that the parser leaves alone, by design.
+L2_WALKED = {"eth", "ethertype", "vlan", "ieee8021ad", "sll", "raw", "null",
+             "mpls", "pppoes", "ppp", "llc"}
 # The last ns a u64 of ns since 1970 holds.
 TS_MAX = 2**64 - 1
-# Layers the parser walks between IPv6 and L4. After IPv4 it walks none:
-# tshark also decodes IPv6 extension headers or DSR there, the parser
-# takes the IPv4 protocol field as the L4 protocol.
+# Layers the parser walks between IPv6 and L4. After IPv4 it walks AH
+# only: tshark also decodes IPv6 extension headers or DSR there, the
+# parser takes the protocol after AH (or IPv4's) as the L4 protocol.
 V6_EXT_WALKED = {"ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr",
                  "ipv6.dstopts", "ah", "mipv6", "hip", "shim6"}
+V4_WALKED = {"ah"}
 L4_LAYERS = {"tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "dccp"}
 ERROR_SEVERITY = 8388608  # PI_ERROR
+
+
+def declared_fcs(capture):
+    """FCS bytes the capture says each frame ends with, by frame number:
+    a pcap header's FCS bits, or pcapng's if_fcslen of the frame's
+    interface in its section. tshark does not say it for a frame whose
+    FCS the snap length cut off, yet its frame.len still counts it."""
+    data = open(capture, "rb").read()
+    fcs, n = {}, 0
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1",
+                 b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = "<" if magic[0] in (0xd4, 0x4d) else ">"
+        lt = struct.unpack(end + "I", data[20:24])[0]
+        # libpcap's LT_FCS_LENGTH_PRESENT and LT_FCS_LENGTH (16-bit words)
+        per_frame = (lt >> 28) * 2 if lt & 0x04000000 else 0
+        return lambda i: per_frame
+    off, end, ifs = 0, "<", []
+    while off + 12 <= len(data):
+        btype = struct.unpack("<I", data[off:off + 4])[0]
+        if btype == 0x0A0D0D0A:  # section header: byte order, interfaces
+            end = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+            ifs = []
+        btype, blen = struct.unpack(end + "II", data[off:off + 8])
+        if blen < 12 or off + blen > len(data):
+            break
+        body = data[off + 8:off + blen - 4]
+        if btype == 1:  # interface description: options after 8 bytes
+            f, o = 0, 8
+            while o + 4 <= len(body):
+                code, olen = struct.unpack(end + "HH", body[o:o + 4])
+                if code == 0:
+                    break
+                if code == 13 and olen >= 1:
+                    f = body[o + 4]
+                o += 4 + (olen + 3) // 4 * 4
+            ifs.append(f)
+        elif btype in (2, 6):  # (enhanced) packet block: interface id
+            n += 1
+            iface = struct.unpack(end + ("HH" if btype == 2 else "I"),
+                                  body[:4])[0]
+            fcs[n] = ifs[iface] if iface < len(ifs) else 0
+        elif btype == 3:  # simple packet block: interface 0
+            n += 1
+            fcs[n] = ifs[0] if ifs else 0
+        off += blen
+    return lambda i: fcs.get(i, 0)
 
 
 def tshark_frames(capture):
@@ -109,6 +159,7 @@ def compare(capture, records_path, stderr_path=None):
         recs[r["ts_ns"]] = r
     bad = []
     frames = 0
+    fcs_of = declared_fcs(capture)
     for n, t in enumerate(tshark_frames(capture), 1):
         frames += 1
         r = recs.pop(ns_of(t["frame.time_epoch"]), None)
@@ -153,8 +204,11 @@ def compare(capture, records_path, stderr_path=None):
         else:
             say(f"record {r} but tshark sees no IP header")
             continue
-        want["frame_len"] = (num(t["frame.cap_len"]) - link_header_len(t)
-                             + 14 - (4 if t["eth.fcs"] else 0))
+        want["frame_len"] = (num(t["frame.len"]) - link_header_len(t)
+                             + 14 - fcs_of(n))
+        if want["ip_version"] == 4 and t["ah.next_header"]:
+            # The protocol after the last AH header that tshark read.
+            want["proto"] = num(t["ah.next_header"].split(",")[-1])
         want["ifindex"] = (num(t["sll.ifindex"]) if t["sll.ifindex"] else
                            num(t["frame.interface_id"]) + 1
                            if t["frame.interface_id"] else 0)
@@ -189,7 +243,7 @@ def compare(capture, records_path, stderr_path=None):
         l4i = next((i for i, l in enumerate(layers) if l in L4_LAYERS
                     and i > l3), len(layers))
         between = set(layers[l3 + 1:l4i])
-        walked = V6_EXT_WALKED if layers[l3] == "ipv6" else set()
+        walked = V6_EXT_WALKED if layers[l3] == "ipv6" else V4_WALKED
         went_further = not between <= walked
         stopped = flags & {"ext_limit", "frag_later", "ext_bad"}
         if went_further:
