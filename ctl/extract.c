@@ -57,7 +57,7 @@ static int on_record(void *ctx, const struct xpp_record *r)
 static int emit(struct extract *x, const struct capture_frame *f)
 {
 	uint64_t wall_ns = f->ts_ns;
-	char buf[1024];
+	char buf[XPP_FORMAT_MAX];
 	int n;
 
 	/* The interface the capture names, not the one test-run used. */

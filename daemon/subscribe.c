@@ -41,7 +41,7 @@
  * fixed within it).
  */
 #define ENC_CACHE_SLOTS 4096
-#define ENC_MAX 512
+#define ENC_MAX XPP_FORMAT_MAX
 
 struct enc_slot {
 	uint64_t gen;

@@ -8,12 +8,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 
+#include "format.h"
 #include "util.h"
 #include "xdp_test.h"
 
@@ -328,7 +330,32 @@ out:
 	sh("ip netns del %s 2>/dev/null", ns);
 }
 
+/* The widest text a record can take fits XPP_FORMAT_MAX, the buffer the
+ * daemon's subscribers and xdpctl extract format into: every flag set,
+ * IPv6 addresses of the longest text form, every number at its widest. */
+static void test_text_fits_format_max(void)
+{
+	struct xpp_record r;
+	char buf[XPP_FORMAT_MAX];
+	int n;
+
+	memset(&r, 0xff, sizeof(r));
+	/* ffff:ffff:...:ffff is 39 bytes; 0:0:...:ffff:a.b.c.d forms are
+	 * written as dotted quads, shorter. */
+	r.version = XPP_RECORD_VERSION;
+	r.ip_version = 6;
+	n = xpp_format_text(&r, XPP_FMT_NDJSON, UINT64_MAX, buf, sizeof(buf));
+	if (!ASSERT_GE(n, 600, "widest ndjson line"))
+		return;
+	ASSERT_LE(n, XPP_FORMAT_MAX - 1, "widest ndjson line");
+	n = xpp_format_text(&r, XPP_FMT_CSV, UINT64_MAX, buf, sizeof(buf));
+	if (!ASSERT_GE(n, 300, "widest csv line"))
+		return;
+	ASSERT_LE(n, XPP_FORMAT_MAX - 1, "widest csv line");
+}
+
 TAP_GROUP(xdp_record_tests,
+	  TAP_CASE(test_text_fits_format_max),
 	  TAP_CASE(test_numpy_dtype_from_docs),
 	  TAP_CASE(test_meta_fields),
 	  TAP_CASE(test_meta_snap_length),
