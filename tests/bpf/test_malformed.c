@@ -28,6 +28,9 @@ struct trunc_band {
 	 * others 0). */
 	int proto, flags;
 	unsigned int read;
+	/* The hop-by-hop header is not all there: ip_len is the payload
+	 * length field (0), not the Jumbo Payload option's length. */
+	bool no_jumbo_len;
 };
 
 #define TRUNC_BANDS_MAX 10
@@ -40,6 +43,151 @@ struct trunc_case {
 	struct trunc_band bands[TRUNC_BANDS_MAX]; /* ascending .from */
 };
 
+/* The encapsulations cut at every length: each walks to the same IP
+ * parser, so the bands say where each header becomes whole. */
+#define PPP_IP 0x0021
+#define PPP_IPV6 0x0057
+
+static void ipv4_udp_tail(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_ipv4(p, src, dst, IPPROTO_UDP, 64, 5, 0);
+	pkt_udp(p, 5000, 53);
+	pkt_payload(p, 4, 0x77);
+	pkt_finish(p);
+}
+
+static void ipv6_tcp_tail(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_ipv6(p, src, dst, IPPROTO_TCP, 64);
+	pkt_tcp(p, 443, 50000, TCP_ACK, 1024);
+	pkt_finish(p);
+}
+
+/* Ethernet, one MPLS label (bottom), IPv4, UDP 5000 > 53, 4 bytes. */
+static void frame_mpls1_udp4(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_MPLS_UC);
+	pkt_mpls(p, 100, 1);
+	ipv4_udp_tail(p, src, dst);
+}
+
+/* Ethernet, three MPLS labels, IPv6, TCP 443 > 50000 ACK. */
+static void frame_mpls3_tcp6(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_MPLS_MC);
+	pkt_mpls(p, 100, 0);
+	pkt_mpls(p, 200, 0);
+	pkt_mpls(p, 300, 1);
+	ipv6_tcp_tail(p, src, dst);
+}
+
+static void frame_pppoe_udp4(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_PPP_SES);
+	pkt_pppoe(p, 0x1234, PPP_IP);
+	ipv4_udp_tail(p, src, dst);
+}
+
+static void frame_pppoe_tcp6(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_PPP_SES);
+	pkt_pppoe(p, 0x1234, PPP_IPV6);
+	ipv6_tcp_tail(p, src, dst);
+}
+
+/* 802.3 (length 40), LLC/SNAP, IPv4, UDP. */
+static void frame_snap_udp4(struct pkt *p, const char *src, const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, 0);
+	pkt_llc_snap(p, 0, ETH_P_IP);
+	ipv4_udp_tail(p, src, dst);
+}
+
+/* VLAN 9, then the 802.3 length, LLC/SNAP, IPv4, UDP. */
+static void frame_vlan_snap_udp4(struct pkt *p, const char *src,
+				 const char *dst)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_8021Q);
+	pkt_vlan(p, 9, 0);
+	pkt_llc_snap(p, 0, ETH_P_IP);
+	ipv4_udp_tail(p, src, dst);
+}
+
+/* The bands of an IPv4 UDP packet (20 + 8 + 4 bytes) at off, behind an
+ * encapsulation counted by the counters given after off. */
+#define UDP4_BANDS(off, ...)						\
+	{ .from = (off) + 20,						\
+	  .c = { __VA_ARGS__, .ipv4 = 1, .udp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_UDP,						\
+	  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC },			\
+	{ .from = (off) + 24,						\
+	  .c = { __VA_ARGS__, .ipv4 = 1, .udp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_UDP,						\
+	  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,			\
+	  .read = READ_PORTS },						\
+	/* The UDP header whole, the payload cut. */			\
+	{ .from = (off) + 28,						\
+	  .c = { __VA_ARGS__, .ipv4 = 1, .udp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_UDP,						\
+	  .flags = XPP_F_IP_TRUNC,					\
+	  .read = READ_PORTS },						\
+	{ .from = (off) + 32,						\
+	  .c = { __VA_ARGS__, .ipv4 = 1, .udp = 1, .records = 1 },		\
+	  .proto = IPPROTO_UDP,						\
+	  .read = READ_PORTS }
+
+/* The same for an IPv6 TCP packet without payload (40 + 20 bytes). */
+#define TCP6_BANDS(off, ...)						\
+	{ .from = (off) + 40,						\
+	  .c = { __VA_ARGS__, .ipv6 = 1, .tcp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_TCP,						\
+	  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC },			\
+	{ .from = (off) + 44,						\
+	  .c = { __VA_ARGS__, .ipv6 = 1, .tcp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_TCP,						\
+	  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,			\
+	  .read = READ_PORTS },						\
+	{ .from = (off) + 54,						\
+	  .c = { __VA_ARGS__, .ipv6 = 1, .tcp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_TCP,						\
+	  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,			\
+	  .read = READ_PORTS | READ_TCP_FLAGS },			\
+	{ .from = (off) + 56,						\
+	  .c = { __VA_ARGS__, .ipv6 = 1, .tcp = 1, .records = 1,		\
+		 .malformed[XPP_M_IP_TRUNC] = 1 },			\
+	  .proto = IPPROTO_TCP,						\
+	  .flags = XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,			\
+	  .read = READ_TCP },						\
+	{ .from = (off) + 60,						\
+	  .c = { __VA_ARGS__, .ipv6 = 1, .tcp = 1, .records = 1 },		\
+	  .proto = IPPROTO_TCP,						\
+	  .read = READ_TCP }
+
+#define REC_UDP4(fl)							\
+	{ .src = V4A, .dst = V4B, .ip_version = 4, .ttl = 64,		\
+	  .sport = 5000, .dport = 53, .ip_len = 32, .flags = (fl) }
+#define REC_TCP6(fl)							\
+	{ .src = V6A, .dst = V6B, .ip_version = 6, .ttl = 64,		\
+	  .sport = 443, .dport = 50000, .ip_len = 20,			\
+	  .tcp_flags = TCP_ACK, .tcp_window = 1024, .flags = (fl) }
+/* From off on, no record: the first problem is kind, and the frame
+ * counts in the encapsulation counters given after it. */
+#define NOT_IP_BAND(off, kind, ...)					\
+	{ .from = (off),						\
+	  .c = { .not_ip = 1, .malformed[kind] = 1, ##__VA_ARGS__ } }
+
 static const struct trunc_case trunc_cases[] = {
 {
 	.name = "vlan_ipv4_tcp",
@@ -50,13 +198,9 @@ static const struct trunc_case trunc_cases[] = {
 		 .tcp_flags = TCP_SYN, .tcp_window = 29200, .vlan = 42,
 		 .flags = XPP_F_VLAN },
 	.bands = {
-		{ .from = 0,
-		  .c = { .not_ip = 1, .malformed[XPP_M_ETH_TRUNC] = 1 } },
-		{ .from = 14,
-		  .c = { .not_ip = 1, .malformed[XPP_M_VLAN_TRUNC] = 1 } },
-		{ .from = 18,
-		  .c = { .not_ip = 1, .vlan = 1,
-			 .malformed[XPP_M_IP4_TRUNC] = 1 } },
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_VLAN_TRUNC),
+		NOT_IP_BAND(18, XPP_M_IP4_TRUNC, .vlan = 1),
 		/* The IPv4 header whole: a record from here on. */
 		{ .from = 38,
 		  .c = { .vlan = 1, .ipv4 = 1, .tcp = 1, .records = 1,
@@ -102,10 +246,8 @@ static const struct trunc_case trunc_cases[] = {
 		 .sport = 3000, .dport = 4000, .ip_len = 20,
 		 .flags = XPP_F_IPV6_EXT },
 	.bands = {
-		{ .from = 0,
-		  .c = { .not_ip = 1, .malformed[XPP_M_ETH_TRUNC] = 1 } },
-		{ .from = 14,
-		  .c = { .not_ip = 1, .malformed[XPP_M_IP6_TRUNC] = 1 } },
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_IP6_TRUNC),
 		/* The IPv6 header whole, the extension header itself cut. */
 		{ .from = 54,
 		  .c = { .ipv6 = 1, .other = 1, .records = 1,
@@ -145,10 +287,8 @@ static const struct trunc_case trunc_cases[] = {
 		 .tcp_flags = TCP_ACK, .tcp_window = 16384,
 		 .flags = XPP_F_AH },
 	.bands = {
-		{ .from = 0,
-		  .c = { .not_ip = 1, .malformed[XPP_M_ETH_TRUNC] = 1 } },
-		{ .from = 14,
-		  .c = { .not_ip = 1, .malformed[XPP_M_IP4_TRUNC] = 1 } },
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_IP4_TRUNC),
 		/* The IPv4 header whole, AH cut: the walk stops on it. */
 		{ .from = 34,
 		  .c = { .ipv4 = 1, .other = 1, .records = 1,
@@ -185,6 +325,127 @@ static const struct trunc_case trunc_cases[] = {
 		  .read = READ_TCP },
 	},
 },
+{
+	.name = "mpls_one_label_ipv4_udp",
+	.build = frame_mpls1_udp4,
+	.len = 50, /* 14 + 4 + 20 + 8 + 4 */
+	.rec = REC_UDP4(XPP_F_MPLS),
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_MPLS_TRUNC),
+		/* The stack whole, nothing after it to tell the version:
+		 * not IP, and nothing malformed in what is there. */
+		{ .from = 18, .c = { .not_ip = 1, .mpls = 1 } },
+		NOT_IP_BAND(19, XPP_M_IP4_TRUNC, .mpls = 1),
+		UDP4_BANDS(18, .mpls = 1),
+	},
+},
+{
+	.name = "mpls_three_labels_ipv6_tcp",
+	.build = frame_mpls3_tcp6,
+	.len = 86, /* 14 + 3 * 4 + 40 + 20 */
+	.rec = REC_TCP6(XPP_F_MPLS),
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		/* Every label before the bottom one, whole or not: no
+		 * bottom of the stack within the frame. */
+		NOT_IP_BAND(14, XPP_M_MPLS_TRUNC),
+		{ .from = 26, .c = { .not_ip = 1, .mpls = 1 } },
+		NOT_IP_BAND(27, XPP_M_IP6_TRUNC, .mpls = 1),
+		TCP6_BANDS(26, .mpls = 1),
+	},
+},
+{
+	.name = "pppoe_ipv4_udp",
+	.build = frame_pppoe_udp4,
+	.len = 54, /* 14 + 6 + 2 + 20 + 8 + 4 */
+	.rec = REC_UDP4(XPP_F_PPPOE),
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		/* The session header or the PPP protocol cut. */
+		NOT_IP_BAND(14, XPP_M_PPPOE_TRUNC),
+		NOT_IP_BAND(22, XPP_M_IP4_TRUNC, .pppoe = 1),
+		UDP4_BANDS(22, .pppoe = 1),
+	},
+},
+{
+	.name = "pppoe_ipv6_tcp",
+	.build = frame_pppoe_tcp6,
+	.len = 82, /* 14 + 6 + 2 + 40 + 20 */
+	.rec = REC_TCP6(XPP_F_PPPOE),
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_PPPOE_TRUNC),
+		NOT_IP_BAND(22, XPP_M_IP6_TRUNC, .pppoe = 1),
+		TCP6_BANDS(22, .pppoe = 1),
+	},
+},
+{
+	.name = "llc_snap_ipv4_udp",
+	.build = frame_snap_udp4,
+	.len = 54, /* 14 + 3 + 5 + 20 + 8 + 4 */
+	.rec = REC_UDP4(XPP_F_LLC_SNAP),
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		/* LLC or SNAP cut. */
+		NOT_IP_BAND(14, XPP_M_LLC_TRUNC),
+		NOT_IP_BAND(22, XPP_M_IP4_TRUNC, .llc_snap = 1),
+		UDP4_BANDS(22, .llc_snap = 1),
+	},
+},
+{
+	.name = "vlan_llc_snap_ipv4_udp",
+	.build = frame_vlan_snap_udp4,
+	.len = 58, /* 14 + 4 + 3 + 5 + 20 + 8 + 4 */
+	.rec = { .src = V4A, .dst = V4B, .ip_version = 4, .ttl = 64,
+		 .sport = 5000, .dport = 53, .ip_len = 32, .vlan = 9,
+		 .flags = XPP_F_LLC_SNAP | XPP_F_VLAN },
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_VLAN_TRUNC),
+		NOT_IP_BAND(18, XPP_M_LLC_TRUNC, .vlan = 1),
+		NOT_IP_BAND(26, XPP_M_IP4_TRUNC, .vlan = 1, .llc_snap = 1),
+		UDP4_BANDS(26, .vlan = 1, .llc_snap = 1),
+	},
+},
+{
+	/* 74 bytes of a 70 054-byte frame: the IP packet is never whole. */
+	.name = "ipv6_jumbogram_udp",
+	.build = pkt_frame_jumbo_udp6,
+	.len = 74, /* 14 + 40 + 8 + 8 + 4 */
+	.rec = { .src = V6A, .dst = V6B, .ip_version = 6, .ttl = 64,
+		 .sport = 3000, .dport = 4000, .ip_len = 70000,
+		 .flags = XPP_F_IPV6_EXT },
+	.bands = {
+		NOT_IP_BAND(0, XPP_M_ETH_TRUNC),
+		NOT_IP_BAND(14, XPP_M_IP6_TRUNC),
+		/* The hop-by-hop header cut: no option to take a length
+		 * from, the payload length (0) ends the packet there. */
+		{ .from = 54,
+		  .c = { .ipv6 = 1, .other = 1, .records = 1,
+			 .malformed[XPP_M_EXT_TRUNC] = 1 },
+		  .proto = IPPROTO_HOPOPTS,
+		  .flags = XPP_F_L4_TRUNC, .no_jumbo_len = true },
+		/* The option whole: 70 000 bytes that are not there. */
+		{ .from = 62,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_UDP,
+		  .flags = XPP_F_JUMBO | XPP_F_IP_TRUNC | XPP_F_L4_TRUNC },
+		{ .from = 66,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_UDP,
+		  .flags = XPP_F_JUMBO | XPP_F_IP_TRUNC | XPP_F_L4_TRUNC,
+		  .read = READ_PORTS },
+		{ .from = 70,
+		  .c = { .ipv6 = 1, .udp = 1, .records = 1,
+			 .malformed[XPP_M_IP_TRUNC] = 1 },
+		  .proto = IPPROTO_UDP,
+		  .flags = XPP_F_JUMBO | XPP_F_IP_TRUNC,
+		  .read = READ_PORTS },
+	},
+},
 };
 
 static const struct trunc_band *trunc_band_at(const struct trunc_case *tc,
@@ -217,6 +478,8 @@ static bool trunc_at(const struct trunc_case *tc, const struct pkt *full,
 	w.frame_len = len;
 	w.flags |= b->flags;
 	w.proto = b->proto;
+	if (b->no_jumbo_len)
+		w.ip_len = 0;
 	if (!(b->read & READ_PORTS))
 		w.sport = w.dport = 0;
 	if (!(b->read & READ_TCP_FLAGS))
