@@ -20,7 +20,7 @@ tshark is the reference decoder. For every frame of CAPTURE:
 The frame length is the length on the wire (frame.len, not the bytes
 captured) with the capture's link-layer header (SLL, SLL2, loopback, none
 for raw IP) counted as an Ethernet header, without the FCS. The ifindex is SLL2's, else the pcapng interface
-id + 1, else 0.
+id + 1, else 0; the packet type is SLL's and SLL2's, else 255.
 Prints one line per disagreement; exit status 1 if there is any.
 """
 import json
@@ -39,7 +39,7 @@ FIELDS = [
     "dccp.srcport", "dccp.dstport",
     "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
     "_ws.expert.severity", "frame.protocols",
-    "eth.fcs", "sll.ifindex", "frame.interface_id",
+    "eth.fcs", "sll.ifindex", "frame.interface_id", "sll.pkttype",
 ]
 # Layers the parser walks before IP; tshark decodes other encapsulations
 # (HomePNA, ...) that the parser leaves alone, by design.
@@ -212,11 +212,30 @@ def compare(capture, records_path, stderr_path=None):
         want["ifindex"] = (num(t["sll.ifindex"]) if t["sll.ifindex"] else
                            num(t["frame.interface_id"]) + 1
                            if t["frame.interface_id"] else 0)
+        # Linux cooked captures say how the frame was addressed; no
+        # other link type does (255).
+        want["pkt_type"] = (num(t["sll.pkttype"]) if t["sll.pkttype"]
+                            else 255)
         # The outermost tag: 802.1ad (QinQ service tag) or 802.1Q.
         outer = num(t["ieee8021ad.id"])
         want["vlan"] = outer if outer is not None else (num(t["vlan.id"]) or 0)
+        layers = t["frame.protocols"].split(":")
+        l3 = next((i for i, l in enumerate(layers) if l in ("ip", "ipv6")), 0)
+        l4i = next((i for i, l in enumerate(layers) if l in L4_LAYERS
+                    and i > l3), len(layers))
+        # An ICMP error quotes the packet it is about: tshark's first
+        # TCP or UDP fields are then the quoted header's, not the L4
+        # header of this packet.
+        icmp_first = l4i < len(layers) and layers[l4i] in ("icmp", "icmpv6")
+        icmp = (dict(proto=1, sport=num(t["icmp.type"]),
+                     dport=num(t["icmp.code"])) if t["icmp.type"] else
+                dict(proto=58, sport=num(t["icmpv6.type"]),
+                     dport=num(t["icmpv6.code"])) if t["icmpv6.type"] else
+                None)
         l4 = {}
-        if t["tcp.srcport"] or t["tcp.flags"]:
+        if icmp_first and icmp:
+            l4 = icmp
+        elif t["tcp.srcport"] or t["tcp.flags"]:
             l4 = dict(proto=6, sport=num(t["tcp.srcport"]),
                       dport=num(t["tcp.dstport"]),
                       tcp_flags=None if not t["tcp.flags"]
@@ -232,16 +251,8 @@ def compare(capture, records_path, stderr_path=None):
         elif t["dccp.srcport"]:
             l4 = dict(proto=33, sport=num(t["dccp.srcport"]),
                       dport=num(t["dccp.dstport"]))
-        elif t["icmp.type"]:
-            l4 = dict(proto=1, sport=num(t["icmp.type"]),
-                      dport=num(t["icmp.code"]))
-        elif t["icmpv6.type"]:
-            l4 = dict(proto=58, sport=num(t["icmpv6.type"]),
-                      dport=num(t["icmpv6.code"]))
-        layers = t["frame.protocols"].split(":")
-        l3 = next((i for i, l in enumerate(layers) if l in ("ip", "ipv6")), 0)
-        l4i = next((i for i, l in enumerate(layers) if l in L4_LAYERS
-                    and i > l3), len(layers))
+        elif icmp:
+            l4 = icmp
         between = set(layers[l3 + 1:l4i])
         walked = V6_EXT_WALKED if layers[l3] == "ipv6" else V4_WALKED
         went_further = not between <= walked
