@@ -23,6 +23,7 @@ for raw IP) counted as an Ethernet header, without the FCS. The ifindex is SLL2'
 id + 1, else 0; the packet type is SLL's and SLL2's, else 255.
 Prints one line per disagreement; exit status 1 if there is any.
 """
+import collections
 import json
 import re
 import struct
@@ -141,6 +142,29 @@ def link_header_len(t):
     return 14
 
 
+def frame_len(t, fcs):
+    """The record's frame_len: the wire length with an Ethernet header
+    in place of the capture's own, without the FCS."""
+    return num(t["frame.len"]) - link_header_len(t) + 14 - fcs
+
+
+def take_record(same_ts, t, flen, shared):
+    """The record of frame t among the records of its timestamp: the
+    one there is, or where frames share the timestamp, the first with
+    the frame's addresses and length (a frame without a record must not
+    take the next frame's)."""
+    if not same_ts:
+        return None
+    if not shared:
+        return same_ts.pop()
+    src = t["ip.src"] or t["ipv6.src"]
+    dst = t["ip.dst"] or t["ipv6.dst"]
+    for i, r in enumerate(same_ts):
+        if (r["src"], r["dst"], r["frame_len"]) == (src, dst, flen):
+            return same_ts.pop(i)
+    return None
+
+
 def refused_frames(stderr_path):
     refused = {}
     if stderr_path:
@@ -153,16 +177,24 @@ def refused_frames(stderr_path):
 
 def compare(capture, records_path, stderr_path=None):
     refused = refused_frames(stderr_path)
+    # By timestamp, in the order of the capture (as xdpctl extract
+    # writes them): fast traffic captured in microseconds gives frames
+    # of the same timestamp (take_record).
     recs = {}
     for line in open(records_path):
         r = json.loads(line)
-        recs[r["ts_ns"]] = r
+        recs.setdefault(r["ts_ns"], []).append(r)
     bad = []
     frames = 0
     fcs_of = declared_fcs(capture)
-    for n, t in enumerate(tshark_frames(capture), 1):
+    tframes = list(tshark_frames(capture))
+    per_ts = collections.Counter(ns_of(t["frame.time_epoch"])
+                                 for t in tframes)
+    for n, t in enumerate(tframes, 1):
         frames += 1
-        r = recs.pop(ns_of(t["frame.time_epoch"]), None)
+        ts = ns_of(t["frame.time_epoch"])
+        r = take_record(recs.get(ts), t, frame_len(t, fcs_of(n)),
+                        per_ts[ts] > 1)
 
         def say(msg):
             bad.append(f"frame {n}: {msg}")
@@ -204,8 +236,7 @@ def compare(capture, records_path, stderr_path=None):
         else:
             say(f"record {r} but tshark sees no IP header")
             continue
-        want["frame_len"] = (num(t["frame.len"]) - link_header_len(t)
-                             + 14 - fcs_of(n))
+        want["frame_len"] = frame_len(t, fcs_of(n))
         if want["ip_version"] == 4 and t["ah.next_header"]:
             # The protocol after the last AH header that tshark read.
             want["proto"] = num(t["ah.next_header"].split(",")[-1])
@@ -279,8 +310,9 @@ def compare(capture, records_path, stderr_path=None):
         for k, v in want.items():
             if v is not None and r[k] != v:
                 say(f"{k}: record {r[k]!r}, tshark {v!r}")
-    for ts, r in recs.items():
-        bad.append(f"record at {ts} matches no frame of the capture")
+    for ts, left in recs.items():
+        for r in left:
+            bad.append(f"record at {ts} matches no frame of the capture")
     for n, why in refused.items():
         bad.append(f"frame {n} refused ({why}), tshark has no such frame")
     return frames, bad
