@@ -463,7 +463,10 @@ static void ng_opt(uint16_t code, const void *v, uint16_t len)
 	static const uint8_t zero[4];
 
 	ng16x2(code, len);
-	fwrite(v, 1, len, out);
+	/* opt_endofopt has no value and comes with v NULL; fwrite wants a
+	 * valid pointer even for no bytes (glibc declares it nonnull). */
+	if (len)
+		fwrite(v, 1, len, out);
 	fwrite(zero, 1, -len & 3, out);
 }
 
