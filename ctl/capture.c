@@ -7,11 +7,23 @@
  * frames of other link types get a synthesized Ethernet header carrying
  * the protocol their own header names; what that header tells beyond it
  * (SLL's interface index and packet type) goes into the metadata.
+ *
+ * The common case, a plain pcap file of Ethernet frames, is read here
+ * without libwiretap once libwiretap has opened it and named it so: its
+ * records cost a few dozen instructions instead of wiretap's allocations
+ * per record. A record this reader is not sure of (lengths or timestamp
+ * out of range, cut short, longer than its buffer) hands the rest of the
+ * file to libwiretap, which reads past the records already handed over
+ * and goes on; tests/fuzz/fuzz_pcap checks that both give the same.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <wireshark.h>
 #include <wiretap/wtap.h>
@@ -43,10 +55,33 @@ const char *const capture_refusal_names[CAPTURE_REFUSE_MAX] = {
 	[CAPTURE_REFUSE_NOT_PACKET] = "not a packet",
 };
 
+/* The file as read without libwiretap: buf holds FAST_ROOM bytes, then
+ * size bytes read from the file, of which [pos, end) are not handed over
+ * yet. The room, or the bytes in front of a record's frame (its header,
+ * the end of the frame before it), take the metadata, so that a frame is
+ * handed over where it lies. */
+#define FAST_ROOM    32
+#define FAST_BUF     (1u << 20)
+#define PCAP_HDR     24
+#define PCAP_REC_HDR 16
+
+struct fast {
+	int fd; /* -1: libwiretap reads */
+	bool be, nsec;
+	bool failed; /* read(2) failed: libwiretap reads and says why */
+	uint8_t *buf;
+	size_t size, pos, end;
+	uint64_t records; /* handed over, for libwiretap to read past */
+};
+
+_Static_assert(PCAP_REC_HDR + FAST_ROOM >= sizeof(struct xpp_frame_meta),
+	       "the metadata goes in front of a frame in the read buffer");
+
 struct capture {
 	wtap *w;
 	wtap_rec rec;
 	Buffer buf;
+	struct fast fast;
 	uint32_t max_len;
 	uint8_t *out; /* struct xpp_frame_meta + max_len bytes */
 	char err[512];
@@ -63,6 +98,11 @@ static uint16_t get16(const uint8_t *p)
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static uint32_t get32le(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | p[2] << 16 | p[1] << 8 | p[0];
 }
 
 static void init_once(void)
@@ -85,6 +125,103 @@ static void set_wtap_error(struct capture *c, int err, char *info)
 	g_free(info);
 }
 
+/* A field of the file's header or a record's, in the file's order. */
+static uint32_t fast32(const struct fast *s, const uint8_t *p)
+{
+	return s->be ? get32(p) : get32le(p);
+}
+
+static uint16_t fast16(const struct fast *s, const uint8_t *p)
+{
+	return s->be ? get16(p) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static void fast_close(struct fast *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->buf);
+	s->buf = NULL;
+}
+
+/* Makes n bytes not handed over ready in the buffer, if the file and the
+ * buffer have them (what is left moves to the front, the rest is read);
+ * returns how many are ready. */
+static size_t fast_fill(struct fast *s, size_t n)
+{
+	ssize_t r;
+
+	if (s->end - s->pos >= n)
+		return s->end - s->pos;
+	if (n > s->size)
+		return s->end - s->pos;
+	memmove(s->buf + FAST_ROOM, s->buf + FAST_ROOM + s->pos,
+		s->end - s->pos);
+	s->end -= s->pos;
+	s->pos = 0;
+	while (s->end < n) {
+		r = read(s->fd, s->buf + FAST_ROOM + s->end, s->size - s->end);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			s->failed = r < 0;
+			break;
+		}
+		s->end += r;
+	}
+	return s->end;
+}
+
+/* Reads the file here when libwiretap has opened it as plain pcap of
+ * Ethernet frames, uncompressed, a regular file, and its header is the
+ * one of version 2.4 without FCS bits; else leaves it to libwiretap. */
+static void fast_open(struct capture *c, const char *file)
+{
+	struct fast *s = &c->fast;
+	int type = wtap_file_type_subtype(c->w);
+	struct stat st;
+	uint32_t magic;
+	uint8_t *h;
+
+	/* "-": libwiretap reads standard input. */
+	if (!strcmp(file, "-") ||
+	    (type != wtap_pcap_file_type_subtype() &&
+	     type != wtap_pcap_nsec_file_type_subtype()) ||
+	    wtap_get_compression_type(c->w) != WTAP_UNCOMPRESSED ||
+	    wtap_file_encap(c->w) != WTAP_ENCAP_ETHERNET)
+		return;
+	s->fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0)
+		return;
+	if (fstat(s->fd, &st) || !S_ISREG(st.st_mode))
+		goto no;
+	/* The whole file, or room for the largest record libwiretap takes. */
+	s->size = st.st_size < FAST_BUF ? st.st_size : FAST_BUF;
+	if (s->size < PCAP_HDR)
+		goto no;
+	s->buf = malloc(FAST_ROOM + s->size);
+	if (!s->buf || fast_fill(s, PCAP_HDR) < PCAP_HDR)
+		goto no;
+	h = s->buf + FAST_ROOM;
+	magic = get32le(h);
+	s->be = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
+	if (s->be)
+		magic = __builtin_bswap32(magic);
+	s->nsec = magic == 0xa1b23c4d;
+	if ((magic != 0xa1b2c3d4 && !s->nsec) ||
+	    s->nsec != (type == wtap_pcap_nsec_file_type_subtype()))
+		goto no;
+	/* Version 2.4, link type 1 (EN10MB) without FCS bits. */
+	if (fast16(s, h + 4) != 2 || fast16(s, h + 6) != 4 ||
+	    fast32(s, h + 20) != 1)
+		goto no;
+	s->pos = PCAP_HDR;
+	return;
+no:
+	fast_close(s);
+}
+
 struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 			     size_t errsz)
 {
@@ -94,6 +231,8 @@ struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 
 	init_once();
 	c = calloc(1, sizeof(*c));
+	if (c)
+		c->fast.fd = -1;
 	if (!c || max_len < ETH_HLEN ||
 	    !(c->out = malloc(sizeof(struct xpp_frame_meta) + max_len))) {
 		snprintf(err, errsz, max_len < ETH_HLEN ? "max_len too small" :
@@ -128,7 +267,13 @@ struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 	}
 	wtap_rec_init(&c->rec);
 	ws_buffer_init(&c->buf, 2048);
+	fast_open(c, file);
 	return c;
+}
+
+void capture_wiretap_only(struct capture *c)
+{
+	fast_close(&c->fast);
 }
 
 static int refuse(struct capture_frame *f, enum capture_refusal r,
@@ -276,13 +421,15 @@ static int set_time(struct capture *c, struct capture_frame *f,
 	return 0;
 }
 
-static int frame(struct capture *c, struct capture_frame *f)
+/* The record in c->rec, its bytes at d, handed over at out: metadata,
+ * then the frame (d may already be there). */
+static int frame(struct capture *c, struct capture_frame *f, const uint8_t *d,
+		 uint8_t *out)
 {
 	const wtap_packet_header *h = &c->rec.rec_header.packet_header;
-	const uint8_t *d = ws_buffer_start_ptr(&c->buf);
-	struct xpp_frame_meta *m = (struct xpp_frame_meta *)c->out;
+	struct xpp_frame_meta m;
 	uint32_t caplen = h->caplen, wire = h->len, room = c->max_len;
-	uint8_t *to = c->out + sizeof(*m);
+	uint8_t *to = out + sizeof(m);
 	enum capture_refusal why;
 	struct link l;
 	int r, encap = h->pkt_encap;
@@ -299,14 +446,14 @@ static int frame(struct capture *c, struct capture_frame *f)
 		return refuse(f, why, "link type %s (%s) is not supported",
 			      wtap_encap_name(encap),
 			      wtap_encap_description(encap));
-	*m = (struct xpp_frame_meta){ .magic = XPP_FRAME_META_MAGIC,
-				.pkt_type = l.pkt_type,
-				.ifindex = l.ifindex };
-	r = set_time(c, f, m);
+	m = (struct xpp_frame_meta){.magic = XPP_FRAME_META_MAGIC,
+				    .pkt_type = l.pkt_type,
+				    .ifindex = l.ifindex};
+	r = set_time(c, f, &m);
 	if (r)
 		return r;
-	if (!m->ifindex && c->rec.presence_flags & WTAP_HAS_INTERFACE_ID)
-		m->ifindex = h->interface_id + 1;
+	if (!m.ifindex && c->rec.presence_flags & WTAP_HAS_INTERFACE_ID)
+		m.ifindex = h->interface_id + 1;
 	if (caplen > wire)
 		wire = caplen; /* cannot be; tshark believes the bytes too */
 	if (encap == WTAP_ENCAP_ETHERNET &&
@@ -341,16 +488,91 @@ static int frame(struct capture *c, struct capture_frame *f)
 		caplen = room;
 		c->st.clipped++;
 	}
-	memcpy(to, d, caplen);
+	if (to != d)
+		memcpy(to, d, caplen);
 	f->len += caplen;
-	m->wire_len = wire;
-	f->buf = c->out;
-	f->meta_len = sizeof(*m);
-	f->ts_ns = m->ts_ns;
-	f->wire_len = m->wire_len;
-	f->ifindex = m->ifindex;
-	f->pkt_type = m->pkt_type;
+	m.wire_len = wire;
+	/* out is where the frame lies in the file's bytes: not aligned. */
+	memcpy(out, &m, sizeof(m));
+	f->buf = out;
+	f->meta_len = sizeof(m);
+	f->ts_ns = m.ts_ns;
+	f->wire_len = m.wire_len;
+	f->ifindex = m.ifindex;
+	f->pkt_type = m.pkt_type;
 	return CAPTURE_FRAME;
+}
+
+#define FAST_LEAVE (-2)
+
+/* The next record of a plain pcap file, or FAST_LEAVE: libwiretap is to
+ * read it. What wiretap 4.0 makes of such a record: no options, no
+ * interface, no FCS length (-1). */
+static int fast_next(struct capture *c, struct capture_frame *f)
+{
+	struct fast *s = &c->fast;
+	wtap_packet_header *ph = &c->rec.rec_header.packet_header;
+	uint32_t sec, frac, caplen, wire;
+	uint8_t *h, *d;
+	size_t n;
+
+	n = fast_fill(s, PCAP_REC_HDR);
+	if (n == 0 && !s->failed)
+		return 0;
+	if (n < PCAP_REC_HDR)
+		return FAST_LEAVE; /* cut short or unreadable: wiretap says */
+	h = s->buf + FAST_ROOM + s->pos;
+	sec = fast32(s, h);
+	frac = fast32(s, h + 4);
+	caplen = fast32(s, h + 8);
+	wire = fast32(s, h + 12);
+	if (frac >= (s->nsec ? 1000000000u : 1000000u) || caplen > wire ||
+	    caplen > WTAP_MAX_PACKET_SIZE_STANDARD)
+		return FAST_LEAVE;
+	if (fast_fill(s, PCAP_REC_HDR + caplen) < PCAP_REC_HDR + caplen)
+		return FAST_LEAVE;
+	d = s->buf + FAST_ROOM + s->pos + PCAP_REC_HDR;
+	s->pos += PCAP_REC_HDR + caplen;
+	s->records++;
+	c->rec.rec_type = REC_TYPE_PACKET;
+	c->rec.presence_flags = WTAP_HAS_TS | WTAP_HAS_CAP_LEN;
+	c->rec.ts.secs = sec;
+	c->rec.ts.nsecs = s->nsec ? frac : frac * 1000;
+	ph->caplen = caplen;
+	ph->len = wire;
+	ph->pkt_encap = WTAP_ENCAP_ETHERNET;
+	ph->interface_id = 0;
+	ph->pseudo_header.eth.fcs_len = -1;
+	return frame(c, f, d, d - sizeof(struct xpp_frame_meta));
+}
+
+/* libwiretap reads the rest of the file: past the records handed over. */
+static int fast_leave(struct capture *c)
+{
+	uint64_t i, n = c->fast.records;
+	char *info = NULL;
+	int64_t off;
+	int e = 0;
+
+	fast_close(&c->fast);
+	for (i = 0; i < n; i++) {
+		if (!wtap_read(c->w, &c->rec, &c->buf, &e, &info, &off)) {
+			if (e) {
+				set_wtap_error(c, e, info);
+				return -1;
+			}
+			g_free(info);
+			snprintf(c->err, sizeof(c->err),
+				 "libwiretap ends the file after %llu records, "
+				 "not %llu",
+				 (unsigned long long)i, (unsigned long long)n);
+			return -1;
+		}
+		g_free(info);
+		info = NULL;
+		wtap_rec_reset(&c->rec);
+	}
+	return 0;
 }
 
 int capture_next(struct capture *c, struct capture_frame *f)
@@ -359,6 +581,18 @@ int capture_next(struct capture *c, struct capture_frame *f)
 	int64_t off;
 	int e = 0, r;
 
+	if (c->fast.fd >= 0) {
+		r = fast_next(c, f);
+		if (r != FAST_LEAVE) {
+			if (r > 0)
+				c->st.frames++;
+			if (r == CAPTURE_REFUSED)
+				c->st.refused[f->refusal]++;
+			return r;
+		}
+		if (fast_leave(c))
+			return -1;
+	}
 	if (!wtap_read(c->w, &c->rec, &c->buf, &e, &info, &off)) {
 		if (!e) {
 			g_free(info);
@@ -375,7 +609,7 @@ int capture_next(struct capture *c, struct capture_frame *f)
 			   "a record of type %u, not a packet",
 			   c->rec.rec_type);
 	else
-		r = frame(c, f);
+		r = frame(c, f, ws_buffer_start_ptr(&c->buf), c->out);
 	if (r == CAPTURE_REFUSED)
 		c->st.refused[f->refusal]++;
 	/* Options (comments, hashes...) are not ours to keep. */
@@ -415,6 +649,7 @@ void capture_close(struct capture *c)
 		wtap_rec_cleanup(&c->rec);
 		ws_buffer_free(&c->buf);
 	}
+	fast_close(&c->fast);
 	wtap_close(c->w);
 	free(c->per_encap);
 	free(c->out);

@@ -64,6 +64,9 @@ struct capture_frame {
  * handed over cut to max_len. NULL with a message in err. */
 struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 			     size_t errsz);
+/* Every record through libwiretap, plain pcap too (tests compare); before
+ * the first capture_next. */
+void capture_wiretap_only(struct capture *c);
 /* CAPTURE_FRAME: f holds a frame; CAPTURE_REFUSED: f says why not; 0: end
  * of file; -1: the file is damaged (capture_error). */
 int capture_next(struct capture *c, struct capture_frame *f);
