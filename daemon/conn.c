@@ -25,7 +25,6 @@ struct conn {
 	struct ev_loop *loop;
 	int fd;
 	ev_io rw, ww;
-	ev_timer hup_w; /* after a half-close: has the peer gone? */
 	struct conn_peer peer;
 	const unsigned int *max_line;
 	const struct conn_ops *ops;
@@ -35,6 +34,7 @@ struct conn {
 	size_t in_len, in_cap;
 	bool discarding; /* skipping the rest of an oversized line */
 	bool ignore_input; /* read only to see the peer go */
+	bool input_ended;  /* the peer shut down its sending side */
 
 	char *out;
 	size_t out_len, out_off, out_cap;
@@ -107,7 +107,6 @@ void conn_close(struct conn *c)
 	c->closed = true;
 	ev_io_stop(c->loop, &c->rw);
 	ev_io_stop(c->loop, &c->ww);
-	ev_timer_stop(c->loop, &c->hup_w);
 	close(c->fd);
 	c->fd = -1;
 	if (c->ops && c->ops->on_close)
@@ -261,12 +260,9 @@ static bool peer_gone(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
 }
 
-static void hup_cb(struct ev_loop *loop, ev_timer *w, int revents)
+bool conn_hung_up(struct conn *c)
 {
-	struct conn *c = w->data;
-
-	if (peer_gone(c->fd))
-		conn_close(c);
+	return !c->closed && c->input_ended && peer_gone(c->fd);
 }
 
 /* End of input: the peer closed, or only shut down its sending side and
@@ -278,13 +274,9 @@ static void conn_input_ended(struct conn *c)
 		return;
 	}
 	ev_io_stop(c->loop, &c->rw); /* EOF stays readable: stop asking */
-	if (c->ops->on_input_end) {
+	c->input_ended = true;
+	if (c->ops->on_input_end)
 		c->ops->on_input_end(c, c->userdata);
-		return;
-	}
-	/* Kept open for its output (a stream): with nothing to read, its
-	 * end shows only as POLLHUP, looked for once a second. */
-	ev_timer_start(c->loop, &c->hup_w);
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -344,8 +336,7 @@ struct conn *conn_new(struct ev_loop *loop, int fd, const struct conn_peer *peer
 	c->userdata = userdata;
 	ev_io_init(&c->rw, read_cb, fd, EV_READ);
 	ev_io_init(&c->ww, write_cb, fd, EV_WRITE);
-	ev_timer_init(&c->hup_w, hup_cb, 1, 1);
-	c->rw.data = c->ww.data = c->hup_w.data = c;
+	c->rw.data = c->ww.data = c;
 	ev_io_start(loop, &c->rw);
 	return c;
 }

@@ -38,7 +38,8 @@ struct conn_ops {
 	void (*on_line_too_long)(struct conn *c, size_t limit, void *userdata);
 	/* The peer shut down its sending side and still reads (a
 	 * half-close): no more lines will come. NULL: keep the connection
-	 * until writing to it fails. */
+	 * open for its output; with nothing left to read, its full close
+	 * shows only through conn_hung_up() or a failed write. */
 	void (*on_input_end)(struct conn *c, void *userdata);
 	/* All queued output has been sent (the peer is reading). */
 	void (*on_drained)(struct conn *c, void *userdata);
@@ -74,6 +75,9 @@ void conn_get_ops(const struct conn *c, const struct conn_ops **ret_ops,
 void conn_ignore_input(struct conn *c);
 
 const struct conn_peer *conn_peer(const struct conn *c);
+/* After a half-close: the peer has closed its side too (one poll(2)
+ * when input has ended, nothing otherwise). The owner then closes. */
+bool conn_hung_up(struct conn *c);
 bool conn_is_closed(const struct conn *c);
 
 /*

@@ -203,6 +203,13 @@ static bool sub_pump(struct subscription *s, int64_t off, long *budget)
 	const char *text;
 	int n;
 
+	/* A peer that half-closed then went: nothing else would tell us
+	 * while there is nothing to send. Seen within one flush. */
+	if (conn_hung_up(s->c)) {
+		conn_close(s->c); /* frees s */
+		return false;
+	}
+
 	while (conn_out_pending(s->c) < SUB_OUT_HIGH &&
 	       (s->len || s->lost_unreported) && *budget > 0) {
 		if (report_loss(s))

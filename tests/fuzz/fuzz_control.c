@@ -477,8 +477,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			close(slots[i]);
 		slots[i] = -1;
 	}
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		run_loop();
+		/* As the drain timer does every flush_interval_ms: it is
+		 * what notices a half-closed subscriber's final close. */
+		subscriptions_flush(m.subs);
+	}
 	if (control_client_count(m.control) || subscriptions_count(m.subs)) {
 		fprintf(stderr,
 			"fuzz_control: %u clients and %u subscriptions left "

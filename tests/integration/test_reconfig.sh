@@ -398,7 +398,7 @@ time.sleep(0.2)
 send(20)
 expect("records after the half-close", len(records(s.lines_for(1.5))), 20)
 s.close()
-time.sleep(1.5)   # no more output to fail on: the daemon looks for the end
+time.sleep(0.3)   # no more output to fail on: the next drain sees the end
 st = Conn().call({"cmd": "stats"})["result"]["daemon"]
 expect("subscribers after the close", st["subscribers"], 0)
 PY
