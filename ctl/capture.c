@@ -320,12 +320,25 @@ static uint16_t null_ethertype(const uint8_t *p, bool network_order)
 	return af_to_ethertype(af);
 }
 
+/*
+ * The ethertype of a synthesized header whose payload is neither IP nor
+ * 802.2: a value the program walks into nothing. 0 would not do: an
+ * ethertype field below 0x0600 is an 802.3 length, and the frame would be
+ * parsed as LLC (and counted malformed) instead of counted not IP.
+ */
+#define ETHERTYPE_NOT_IP 0xffff /* reserved (IEEE) */
+/* SLL's protocol for a payload that is an 802.2 LLC frame (ETH_P_802_2):
+ * the synthesized header carries an 802.3 length instead. */
+#define SLL_PROTO_802_2 0x0004
+#define ETH_802_3_MAX 1500
+
 /* The link-layer header of a frame: how long it is, and what the
  * synthesized Ethernet header says in its place. */
 struct link {
 	uint32_t hlen;	     /* bytes of the capture's own header */
 	bool synth;	     /* an Ethernet header goes in its place */
 	uint16_t ethertype;  /* of the synthesized header */
+	bool llc;	     /* an 802.2 frame: an 802.3 length instead */
 	const uint8_t *addr; /* source address of the synthesized header */
 	uint32_t ifindex;    /* from the header, 0 when it says none */
 	uint16_t pkt_type;
@@ -389,6 +402,11 @@ static enum capture_refusal read_link(int encap, const uint8_t *d,
 	default:
 		return CAPTURE_REFUSE_LINK_TYPE;
 	}
+	if ((encap == WTAP_ENCAP_SLL || encap == WTAP_ENCAP_SLL2) &&
+	    l->ethertype == SLL_PROTO_802_2)
+		l->llc = true;
+	else if (l->ethertype < 0x0600)
+		l->ethertype = ETHERTYPE_NOT_IP;
 	l->synth = true;
 	return CAPTURE_REFUSE_MAX;
 }
@@ -475,6 +493,8 @@ static int frame(struct capture *c, struct capture_frame *f, const uint8_t *d,
 		memset(to, 0, ETH_HLEN);
 		if (l.addr)
 			memcpy(to + 6, l.addr, 6);
+		if (l.llc) /* the 802.3 length of what follows */
+			l.ethertype = wire < ETH_802_3_MAX ? wire : ETH_802_3_MAX;
 		to[12] = l.ethertype >> 8;
 		to[13] = l.ethertype;
 		to += ETH_HLEN;

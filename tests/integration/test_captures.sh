@@ -183,6 +183,10 @@ test_editcap_mergecap() {
 	editcap -F nsecpcap -C 14 -T rawip "$T/ns.pcap" "$T/raw.pcap" || { fail "editcap rawip"; return; }
 	agrees raw "$T/raw.pcap" || return
 	grep -q "link types: rawip $n;" "$T/raw.err" || fail "raw: $(cat "$T/raw.err")"
+	# What is not IPv4 or IPv6 (ARP, tagged frames, cut short by -C) is
+	# counted not IP: its made-up Ethernet header must not read as an
+	# 802.3 length and send it into the LLC parser.
+	grep -q "llc_trunc" "$T/raw.err" && fail "non-IP raw frames parsed as LLC: $(tail -2 "$T/raw.err")"
 	cmp -s <(strip "$T/raw.ndjson" | sort) \
 		<(jq -c 'select(.flags | index("vlan") | not) | .frame_len += 14' \
 			"$T/ns.ndjson" | strip | sort) ||
