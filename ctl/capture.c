@@ -226,6 +226,7 @@ struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 			     size_t errsz)
 {
 	struct capture *c;
+	struct stat st;
 	char *info = NULL;
 	int e = 0;
 
@@ -251,8 +252,9 @@ struct capture *capture_open(const char *file, uint32_t max_len, char *err,
 		return NULL;
 	}
 	/* Wiretap takes an empty file for an ERF capture without records;
-	 * it is no capture. */
-	if (wtap_file_size(c->w, &e) == 0) {
+	 * it is no capture. A pipe has no size to ask (tcpdump -w - |). */
+	if ((strcmp(file, "-") ? stat(file, &st) : fstat(STDIN_FILENO, &st)) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size == 0) {
 		snprintf(err, errsz, "%s: an empty file is not a capture", file);
 		capture_close(c);
 		return NULL;

@@ -107,6 +107,21 @@ test_pcapng_same_records() {
 		fail "pcap and pcapng records differ"
 }
 
+# From a pipe (tcpdump -w - | xdpctl extract -), pcap and pcapng: the
+# same records as from the file.
+test_standard_input() {
+	local f
+	"$XDPCTL" extract "$T/corpus.pcap" --quiet >"$T/file.ndjson" || { fail file; return; }
+	for f in corpus.pcap corpus.pcapng; do
+		[ -f "$T/$f" ] || continue
+		cat "$T/$f" | "$XDPCTL" extract - --quiet >"$T/pipe.ndjson" ||
+			{ fail "$f from a pipe"; continue; }
+		cmp -s <(jq -c 'del(.ring,.seq,.ifindex)' "$T/file.ndjson") \
+			<(jq -c 'del(.ring,.seq,.ifindex)' "$T/pipe.ndjson") ||
+			fail "$f: records from a pipe differ from the file's"
+	done
+}
+
 test_formats_round_trip() {
 	"$XDPCTL" extract "$T/corpus.pcap" --quiet --format csv >"$T/c.csv" || fail csv
 	"$XDPCTL" extract "$T/corpus.pcap" --quiet --format binary -o "$T/c.bin" || fail bin
@@ -246,6 +261,7 @@ run_case test_link_types_agree_with_tshark
 run_case test_pcapng_as_wireshark_writes_it
 run_case test_every_frame_accounted
 run_case test_pcapng_same_records
+run_case test_standard_input
 run_case test_formats_round_trip
 run_case test_damaged_inputs
 run_case test_full_disk_reported
