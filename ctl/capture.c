@@ -39,7 +39,6 @@ _Static_assert(sizeof(struct xpp_frame_meta) <= CAPTURE_META_MAX,
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86dd
 /* ARPHRD_* in SLL headers whose protocol field is not an ethertype. */
-#define ARPHRD_IPGRE 778
 #define ARPHRD_NETLINK 824
 
 /* u64 ns since 1970 ends at 18446744073.709551615 s (2554-07-21). */
@@ -293,6 +292,21 @@ static int refuse(struct capture_frame *f, enum capture_refusal r,
 	return CAPTURE_REFUSED;
 }
 
+/*
+ * The ethertype of a synthesized header whose payload is neither IP nor
+ * 802.2: a value the program walks into nothing. 0 would not do: an
+ * ethertype field below 0x0600 is an 802.3 length, and the frame would be
+ * parsed as LLC (and counted malformed) instead of counted not IP.
+ */
+#define ETHERTYPE_NOT_IP 0xffff /* reserved (IEEE) */
+/* SLL's protocol for a payload that is an 802.2 LLC frame (ETH_P_802_2):
+ * the synthesized header carries an 802.3 length instead. */
+#define SLL_PROTO_802_2 0x0004
+#define ETH_802_3_MAX 1500
+/* PPP protocol numbers (RFC 1332, RFC 5072) */
+#define PPP_IP 0x0021
+#define PPP_IPV6 0x0057
+
 /* BSD loopback: the address family, in the byte order of the machine that
  * wrote it (NULL) or in network order (LOOP). As tshark: 2 is IPv4; 24,
  * 28, 30 are the BSDs' IPv6. */
@@ -313,26 +327,23 @@ static uint16_t null_ethertype(const uint8_t *p, bool network_order)
 {
 	uint32_t af = get32(p);
 
+	/* As tshark's null dissector: PPP in HDLC-like framing (FF 03, then
+	 * the PPP protocol), and past 1500 an ethertype, not a family. */
+	if (!network_order && p[0] == 0xff && p[1] == 0x03)
+		return get16(p + 2) == PPP_IP ? ETH_P_IP :
+		       get16(p + 2) == PPP_IPV6 ? ETH_P_IPV6 : 0;
+
 	/* NULL: written in the writer's order, most often little-endian;
 	 * a family is small, so the order it fits in is the right one. */
 	if (!network_order)
 		af = __builtin_bswap32(af);
 	if (!network_order && af & 0xffff0000)
 		af = __builtin_bswap32(af);
+	if (!network_order && af > ETH_802_3_MAX)
+		return af <= 0xffff ? af : 0;
 	return af_to_ethertype(af);
 }
 
-/*
- * The ethertype of a synthesized header whose payload is neither IP nor
- * 802.2: a value the program walks into nothing. 0 would not do: an
- * ethertype field below 0x0600 is an 802.3 length, and the frame would be
- * parsed as LLC (and counted malformed) instead of counted not IP.
- */
-#define ETHERTYPE_NOT_IP 0xffff /* reserved (IEEE) */
-/* SLL's protocol for a payload that is an 802.2 LLC frame (ETH_P_802_2):
- * the synthesized header carries an 802.3 length instead. */
-#define SLL_PROTO_802_2 0x0004
-#define ETH_802_3_MAX 1500
 
 /* The link-layer header of a frame: how long it is, and what the
  * synthesized Ethernet header says in its place. */
@@ -363,8 +374,10 @@ static enum capture_refusal read_link(int encap, const uint8_t *d,
 		l->ethertype = get16(d + 14);
 		if (get16(d + 4) == 6)
 			l->addr = d + 6;
-		if (get16(d + 2) == ARPHRD_IPGRE ||
-		    get16(d + 2) == ARPHRD_NETLINK)
+		/* Netlink's protocol is a netlink family, not an
+		 * ethertype; IPGRE's is the GRE protocol type, which is the
+		 * ethertype for what it carries (tshark reads it so). */
+		if (get16(d + 2) == ARPHRD_NETLINK)
 			l->ethertype = 0;
 		break;
 	case WTAP_ENCAP_SLL2: /* protocol, reserved, ifindex, ARPHRD,
@@ -377,22 +390,17 @@ static enum capture_refusal read_link(int encap, const uint8_t *d,
 		l->pkt_type = d[10];
 		if (d[11] == 6)
 			l->addr = d + 12;
-		if (get16(d + 8) == ARPHRD_IPGRE ||
-		    get16(d + 8) == ARPHRD_NETLINK)
+		if (get16(d + 8) == ARPHRD_NETLINK)
 			l->ethertype = 0;
 		break;
 	case WTAP_ENCAP_RAW_IP: /* DLT 12, 14, LINKTYPE 101 */
-		if (caplen < 1)
-			return CAPTURE_REFUSE_LINK_HEADER;
-		l->ethertype = d[0] >> 4 == 4 ? ETH_P_IP :
+	case WTAP_ENCAP_RAW_IP4: /* LINKTYPE 228, 229: tshark too goes by */
+	case WTAP_ENCAP_RAW_IP6: /* the version, whatever the link type says */
+		/* No link header: an empty frame is not IP, not cut. */
+		l->ethertype = caplen < 1 ? 0 :
+			       d[0] >> 4 == 4 ? ETH_P_IP :
 			       d[0] >> 4 == 6 ? ETH_P_IPV6 :
 						0;
-		break;
-	case WTAP_ENCAP_RAW_IP4:
-		l->ethertype = ETH_P_IP;
-		break;
-	case WTAP_ENCAP_RAW_IP6:
-		l->ethertype = ETH_P_IPV6;
 		break;
 	case WTAP_ENCAP_NULL:
 	case WTAP_ENCAP_LOOP:
@@ -480,7 +488,9 @@ static int frame(struct capture *c, struct capture_frame *f, const uint8_t *d,
 	    h->pseudo_header.eth.fcs_len > 0) {
 		/* The FCS ends the frame on the wire: gone from both
 		 * lengths, and from the bytes where the capture holds it. */
-		uint32_t fcs = h->pseudo_header.eth.fcs_len;
+		/* 2 or 4 bytes; any other if_fcslen, as tshark, means the
+		 * Ethernet FCS of 4. */
+		uint32_t fcs = h->pseudo_header.eth.fcs_len == 2 ? 2 : 4;
 
 		wire = wire > fcs ? wire - fcs : 0;
 		if (caplen > wire)

@@ -152,6 +152,58 @@ test_dumpcap_two_interfaces() {
 }
 
 # editcap and mergecap conversions of the captures above.
+# Link headers written by hand (Python's struct, not our capture tool), as
+# other systems write them: tshark decodes IP in each, so must we.
+test_link_headers_other_systems_write() {
+	"$PY" - "$T" <<'PY' || { fail "writing the captures"; return; }
+import struct, sys
+d = sys.argv[1]
+def csum(h):
+    s = sum(struct.unpack("!10H", h))
+    s = (s & 0xffff) + (s >> 16)
+    return (~((s & 0xffff) + (s >> 16))) & 0xffff
+def ip4(sport, dport, n=30):
+    udp = struct.pack("!HHHH", sport, dport, 8 + n, 0) + b"u" * n
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                    bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2]))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + udp
+def ip6(sport, dport, n=20):
+    udp = struct.pack("!HHHH", sport, dport, 8 + n, 0) + b"v" * n
+    a = bytes.fromhex("20010002" + "00" * 11 + "01")
+    b = bytes.fromhex("20010002" + "00" * 11 + "02")
+    return struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + a + b + udp
+def pcap(name, lt, frames):
+    with open(f"{d}/{name}", "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, lt))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)) + fr)
+def sll(hatype, proto, data):
+    return struct.pack(">HHH8sH", 0, hatype, 6, b"\x02\0\0\0\0\x09\0\0",
+                       proto) + data
+# tcpdump -i any on a GRE tunnel: SLL's protocol is the GRE type.
+pcap("gre.pcap", 113, [sll(778, 0x0800, ip4(1, 2)), sll(778, 0x86dd, ip6(3, 4))])
+# BSD NULL with an ethertype in either order, and PPP in HDLC framing.
+pcap("null.pcap", 0, [struct.pack("<I", 0x0800) + ip4(5, 6),
+                      struct.pack(">I", 0x86dd) + ip6(7, 8),
+                      b"\xff\x03\x00\x21" + ip4(9, 10),
+                      b"\xff\x03\x00\x57" + ip6(11, 12)])
+# LINKTYPE_IPV4 holding an IPv6 packet; an empty raw IP frame.
+pcap("ipv4lt.pcap", 228, [ip6(13, 14), ip4(15, 16), b""])
+pcap("raw101.pcap", 101, [ip4(17, 18), b""])
+PY
+	local c want
+	for c in gre null ipv4lt raw101; do
+		agrees "$c" "$T/$c.pcap" || continue
+	done
+	# Every IP packet above made a record, with its own ports.
+	for c in gre:1,3 null:5,7,9,11 ipv4lt:13,15 raw101:17; do
+		want=${c#*:}
+		expect_eq "${c%%:*} sports" \
+			"$(jq -s -r 'map(.sport) | join(",")' "$T/${c%%:*}.ndjson")" "$want"
+	done
+	grep -q " 0 refused" "$T/raw101.err" || fail "an empty raw IP frame refused: $(cat "$T/raw101.err")"
+}
+
 test_editcap_mergecap() {
 	local n
 	[ -s "$T/two.pcapng" ] && [ -s "$T/sll2.pcap" ] ||
@@ -283,4 +335,5 @@ run_with tcpdump test_tcpdump_any_cooked
 run_with dumpcap test_dumpcap_two_interfaces
 run_with "tcpdump dumpcap editcap mergecap" test_editcap_mergecap
 run_with tcpdump test_gso_frames
+run_with tshark test_link_headers_other_systems_write
 tap_end

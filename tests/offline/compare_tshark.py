@@ -252,6 +252,9 @@ def compare(capture, records_path, stderr_path=None):
         want["vlan"] = outer if outer is not None else (num(t["vlan.id"]) or 0)
         layers = t["frame.protocols"].split(":")
         l3 = next((i for i, l in enumerate(layers) if l in ("ip", "ipv6")), 0)
+        if (layers[l3] == "ip" and not t["ip.dst"] and
+                layers[l3 + 1:l3 + 2] == ["ipv6"]):
+            l3 += 1  # LINKTYPE_IPV4 holding IPv6: tshark's ip hands over
         l4i = next((i for i, l in enumerate(layers) if l in L4_LAYERS
                     and i > l3), len(layers))
         # An ICMP error quotes the packet it is about: tshark's first
