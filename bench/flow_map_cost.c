@@ -37,6 +37,7 @@
 #include <linux/in.h>
 
 #include "pkt.h"
+#include "testrun.h"
 #include "xpp_flow_map.skel.h"
 
 #define MAX_ROUNDS 64
@@ -69,90 +70,6 @@ static struct variant vs[NV] = {
 static struct xpp_flow_map_bpf *skel;
 static struct pkt fwd, rev;
 static int ncpus;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Wall-clock ns per packet of one test run of `repeat` packets. */
-static double run_batch(int fd, const struct pkt *p, unsigned int repeat)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b,
-		    .data_size_in = p->len, .repeat = repeat);
-	double t0, t1;
-
-	t0 = now();
-	if (bpf_prog_test_run_opts(fd, &o) < 0) {
-		fprintf(stderr, "flow_map_cost: test run failed: %s\n",
-			strerror(errno));
-		exit(1);
-	}
-	t1 = now();
-	return (t1 - t0) * 1e9 / repeat;
-}
-
-/* As bench/prog_cost.c: keep every program in the XDP dispatcher by
- * attaching it to a veth of a private namespace, or each test run with
- * repeat > 1 rebuilds the dispatcher (tens of ms). */
-static char netns[64];
-
-static void netns_cleanup(void)
-{
-	char cmd[128];
-
-	if (!netns[0])
-		return;
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", netns);
-	if (system(cmd))
-		fprintf(stderr, "flow_map_cost: could not remove netns %s\n",
-			netns);
-	netns[0] = '\0';
-}
-
-static void on_signal(int sig)
-{
-	netns_cleanup();
-	_exit(128 + sig);
-}
-
-static int netns_enter(void)
-{
-	char cmd[256], path[128];
-	int fd, i;
-
-	snprintf(netns, sizeof(netns), "xpp-flow-%d", getpid());
-	atexit(netns_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	snprintf(cmd, sizeof(cmd), "ip netns add %s", netns);
-	if (system(cmd)) {
-		netns[0] = '\0';
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-		return -1;
-	close(fd);
-	for (i = 0; i < NV; i++) {
-		snprintf(cmd, sizeof(cmd),
-			 "ip link add fm%d type veth peer fm%dp", i, i);
-		if (system(cmd))
-			return -1;
-	}
-	return 0;
-}
 
 static void attach_all(void)
 {
@@ -329,7 +246,7 @@ static long map_entries(int fd, int del)
 static void stats(double *ns, unsigned int rounds, double *mn, double *med,
 		  double *mx)
 {
-	qsort(ns, rounds, sizeof(double), cmp_double);
+	qsort(ns, rounds, sizeof(double), bench_cmp_double);
 	*mn = ns[0];
 	*med = ns[rounds / 2];
 	*mx = ns[rounds - 1];
@@ -365,11 +282,11 @@ static void case_hit(unsigned int rounds, unsigned int repeat)
 	skel->bss->mode = 1;
 	for (i = 0; i < NV; i++)
 		if (vs[i].fd >= 0)
-			run_batch(vs[i].fd, &fwd, 1000);	/* insert */
+			bench_run_batch(vs[i].fd, &fwd, 1000);	/* insert */
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < NV; i++)
 			if (vs[i].fd >= 0)
-				ns[i][r] = run_batch(vs[i].fd, &fwd, repeat);
+				ns[i][r] = bench_run_batch(vs[i].fd, &fwd, repeat);
 	stats(ns[V_BASE], rounds, &mn, &base, &mx);
 	table_head("Hit: 4 flows, all present, 1 CPU");
 	for (i = 0; i < NV; i++)
@@ -391,19 +308,19 @@ static void case_miss(unsigned int rounds, unsigned int size)
 
 	skel->bss->mode = 2;
 	for (r = 0; r < rounds; r++) {
-		ns[V_BASE][r] = run_batch(vs[V_BASE].fd, &fwd, size);
-		full[V_BASE][r] = run_batch(vs[V_BASE].fd, &fwd, size);
+		ns[V_BASE][r] = bench_run_batch(vs[V_BASE].fd, &fwd, size);
+		full[V_BASE][r] = bench_run_batch(vs[V_BASE].fd, &fwd, size);
 		for (i = V_HASH_LOCK; i < NV; i++) {
 			if (vs[i].fd < 0)
 				continue;
 			map_entries(vs[i].map_fd, 1);
 			reset_counters();
-			ns[i][r] = run_batch(vs[i].fd, &fwd, size);
+			ns[i][r] = bench_run_batch(vs[i].fd, &fwd, size);
 			ins1[i] = skel->bss->inserted;
 			big1[i] = skel->bss->full_errs;
 			pres1[i] = map_entries(vs[i].map_fd, 0);
 			reset_counters();
-			full[i][r] = run_batch(vs[i].fd, &fwd, size);
+			full[i][r] = bench_run_batch(vs[i].fd, &fwd, size);
 			ins2[i] = skel->bss->inserted;
 			big2[i] = skel->bss->full_errs;
 			pres2[i] = map_entries(vs[i].map_fd, 0);
@@ -459,7 +376,7 @@ static void *worker_run(void *arg)
 		exit(1);
 	}
 	pthread_barrier_wait(w->bar);
-	w->ns = run_batch(w->fd, w->p, w->repeat);
+	w->ns = bench_run_batch(w->fd, w->p, w->repeat);
 	return NULL;
 }
 
@@ -518,7 +435,7 @@ static void case_two_cpus(unsigned int rounds, unsigned int repeat)
 			for (t = 0; t < 2; t++)
 				pthread_join(th[t], NULL);
 			ns[i][r] = (w[0].ns + w[1].ns) / 2;
-			one[i][r] = run_batch(vs[i].fd, &fwd, repeat);
+			one[i][r] = bench_run_batch(vs[i].fd, &fwd, repeat);
 		}
 	}
 	pthread_barrier_destroy(&bar);
@@ -625,7 +542,7 @@ int main(int argc, char **argv)
 	pkt_payload(&rev, 64 - 42, 0);
 	pkt_finish(&rev);
 
-	if (netns_enter())
+	if (bench_netns_enter("xpp-flow", "fm", NV))
 		fprintf(stderr, "flow_map_cost: warning: no private netns; "
 				"figures include the XDP dispatcher's "
 				"rebuild per call\n");

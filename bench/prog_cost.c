@@ -31,6 +31,7 @@
 #include "datapath.h"
 #include "log.h"
 #include "pkt.h"
+#include "testrun.h"
 #include "xpp_drop.skel.h"
 #include "xpp_parse.skel.h"
 
@@ -53,21 +54,6 @@ static int count_record(void *ctx, const struct xpp_record *r)
 {
 	discard += r->seq;
 	return 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void build_frames(struct frame *f)
@@ -98,77 +84,17 @@ static void build_frames(struct frame *f)
 	pkt_finish(&f[2].p);
 }
 
-/* Wall-clock ns per packet of one batch of `repeat` runs. */
-static double run_batch(int fd, const struct pkt *p, unsigned int repeat)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b,
-		    .data_size_in = p->len, .repeat = repeat);
-	double t0, t1;
-
-	t0 = now();
-	if (bpf_prog_test_run_opts(fd, &o) < 0) {
-		fprintf(stderr, "prog_cost: test run failed: %s\n",
-			strerror(errno));
-		exit(1);
-	}
-	t1 = now();
-	return (t1 - t0) * 1e9 / repeat;
-}
-
-/*
- * A test run with repeat > 1 puts the program into the kernel's XDP
- * dispatcher and takes it out again; rebuilding the dispatcher costs tens
- * of milliseconds per call here, which would swamp the figures. A program
- * that is already attached natively somewhere stays in the dispatcher, so
- * attach each one to a veth of a private namespace for the duration.
- */
-static char netns[64];
-
-static void netns_cleanup(void)
-{
-	char cmd[128];
-
-	if (!netns[0])
-		return;
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", netns);
-	if (system(cmd))
-		fprintf(stderr, "prog_cost: could not remove netns %s\n", netns);
-	netns[0] = '\0';
-}
-
-static void on_signal(int sig)
-{
-	netns_cleanup();
-	_exit(128 + sig);
-}
-
+/* Each program attached to a veth of a private namespace while it runs
+ * (bench_netns_enter says why). */
 static int dispatcher_pin(struct prog *progs, int n)
 {
-	char cmd[256], path[128];
-	int i, fd, ifindex;
+	char dev[16];
+	int i, ifindex;
 
-	snprintf(netns, sizeof(netns), "xpp-cost-%d", getpid());
-	atexit(netns_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	snprintf(cmd, sizeof(cmd), "ip netns add %s", netns);
-	if (system(cmd)) {
-		netns[0] = '\0';
+	if (bench_netns_enter("xpp-cost", "pc", n))
 		return -1;
-	}
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-		return -1;
-	close(fd);
 	for (i = 0; i < n; i++) {
-		char dev[16];
-
 		snprintf(dev, sizeof(dev), "pc%d", i);
-		snprintf(cmd, sizeof(cmd),
-			 "ip link add %s type veth peer %sp", dev, dev);
-		if (system(cmd))
-			return -1;
 		ifindex = if_nametoindex(dev);
 		if (!ifindex || bpf_xdp_attach(ifindex, progs[i].fd,
 					       XDP_FLAGS_DRV_MODE, NULL))
@@ -290,7 +216,7 @@ int main(int argc, char **argv)
 					unsigned int n = left < batch ? left :
 									batch;
 
-					sum += run_batch(progs[i].fd,
+					sum += bench_run_batch(progs[i].fd,
 							 &frames[f].p, n) * n;
 					left -= n;
 					xpp_reader__drain(rd);
@@ -299,7 +225,7 @@ int main(int argc, char **argv)
 			}
 		}
 		for (i = 0; i < 3; i++) {
-			qsort(progs[i].ns, rounds, sizeof(double), cmp_double);
+			qsort(progs[i].ns, rounds, sizeof(double), bench_cmp_double);
 			med[i] = progs[i].ns[rounds / 2];
 		}
 		if (jf)
