@@ -101,6 +101,11 @@ struct ipv6_opt_tlv {
 /* PPP protocol numbers (linux/ppp_defs.h) of IPv4 and IPv6. */
 #define PPP_IP 0x0021
 #define PPP_IPV6 0x0057
+/* LLC in a frame longer than an 802.3 length can say (the Jumbo LLC
+ * ethertype of IEEE 802.3 drafts; scapy and tshark know it): LLC as after
+ * a length field, bounded by the frame alone. */
+#define ETH_P_JUMBO_LLC 0x8870
+
 /* LLC: the SNAP SAP and the unnumbered-information control byte; the
  * LLC header without SNAP is 3 bytes. */
 #define LLC_SAP_SNAP 0xaa
@@ -856,15 +861,17 @@ trunc:
 	return 0;
 }
 
-/* An 802.3 frame: length (given), LLC, and IP in a SNAP header with OUI
- * 00-00-00 (RFC 1042); other LLC frames carry no IP. */
+/* An 802.3 frame: length (given; 0 for a Jumbo LLC frame, which has
+ * none), LLC, and IP in a SNAP header with OUI 00-00-00 (RFC 1042);
+ * other LLC frames carry no IP. */
 static __always_inline __be16 parse_llc(struct parse *p,
 					struct xpp_record *r, __u32 *off,
 					__u16 len)
 {
 	struct llc_snap_hdr *h;
 
-	l2_end(p, *off + len);
+	if (len)
+		l2_end(p, *off + len);
 	if (!l4_at(p, *off, LLC_HDR_LEN))
 		goto trunc;
 	h = ptr_at(p, *off, LLC_HDR_LEN);
@@ -893,6 +900,8 @@ static __always_inline __be16 parse_encap(struct parse *p,
 
 	if (type <= ETH_DATA_LEN)
 		return parse_llc(p, r, off, type);
+	if (type == ETH_P_JUMBO_LLC)
+		return parse_llc(p, r, off, 0);
 	if (type == ETH_P_MPLS_UC || type == ETH_P_MPLS_MC)
 		return parse_mpls(p, r, off);
 	if (type == ETH_P_PPP_SES)

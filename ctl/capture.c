@@ -303,6 +303,7 @@ static int refuse(struct capture_frame *f, enum capture_refusal r,
  * the synthesized header carries an 802.3 length instead. */
 #define SLL_PROTO_802_2 0x0004
 #define ETH_802_3_MAX 1500
+#define ETH_P_JUMBO_LLC 0x8870
 /* PPP protocol numbers (RFC 1332, RFC 5072) */
 #define PPP_IP 0x0021
 #define PPP_IPV6 0x0057
@@ -505,8 +506,10 @@ static int frame(struct capture *c, struct capture_frame *f, const uint8_t *d,
 		memset(to, 0, ETH_HLEN);
 		if (l.addr)
 			memcpy(to + 6, l.addr, 6);
-		if (l.llc) /* the 802.3 length of what follows */
-			l.ethertype = wire < ETH_802_3_MAX ? wire : ETH_802_3_MAX;
+		/* The 802.3 length of what follows, or, past what a length
+		 * can say, the Jumbo LLC ethertype (no length, as tshark). */
+		if (l.llc)
+			l.ethertype = wire <= ETH_802_3_MAX ? wire : ETH_P_JUMBO_LLC;
 		to[12] = l.ethertype >> 8;
 		to[13] = l.ethertype;
 		to += ETH_HLEN;

@@ -190,18 +190,27 @@ pcap("null.pcap", 0, [struct.pack("<I", 0x0800) + ip4(5, 6),
 # LINKTYPE_IPV4 holding an IPv6 packet; an empty raw IP frame.
 pcap("ipv4lt.pcap", 228, [ip6(13, 14), ip4(15, 16), b""])
 pcap("raw101.pcap", 101, [ip4(17, 18), b""])
+# LLC/SNAP longer than an 802.3 length can say: SLL's 802.2 protocol, and
+# Ethernet's Jumbo LLC ethertype 0x8870 (scapy's default for LLC).
+snap = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+pcap("llc.pcap", 113, [sll(1, 0x0004, snap + ip4(19, 20, 2000))])
+pcap("jllc.pcap", 1, [b"\x02" * 6 + b"\x04" * 6 + b"\x88\x70" + snap +
+                      ip4(21, 22, 2000)])
 PY
 	local c want
-	for c in gre null ipv4lt raw101; do
+	for c in gre null ipv4lt raw101 llc jllc; do
 		agrees "$c" "$T/$c.pcap" || continue
 	done
 	# Every IP packet above made a record, with its own ports.
-	for c in gre:1,3 null:5,7,9,11 ipv4lt:13,15 raw101:17; do
+	for c in gre:1,3 null:5,7,9,11 ipv4lt:13,15 raw101:17 llc:19 jllc:21; do
 		want=${c#*:}
 		expect_eq "${c%%:*} sports" \
 			"$(jq -s -r 'map(.sport) | join(",")' "$T/${c%%:*}.ndjson")" "$want"
 	done
 	grep -q " 0 refused" "$T/raw101.err" || fail "an empty raw IP frame refused: $(cat "$T/raw101.err")"
+	for c in llc jllc; do  # whole packets: walked, not cut
+		expect_eq "$c flags" "$(jq -c .flags "$T/$c.ndjson")" '["llc_snap"]'
+	done
 }
 
 test_editcap_mergecap() {
