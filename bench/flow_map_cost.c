@@ -123,6 +123,8 @@ static struct bpf_program *variant_prog(int i)
 static char why[256];
 
 static int log_why(enum libbpf_print_level level, const char *fmt,
+		   va_list ap) __attribute__((format(printf, 2, 0)));
+static int log_why(enum libbpf_print_level level, const char *fmt,
 		   va_list ap)
 {
 	char line[512];
