@@ -14,6 +14,7 @@
  *                   ring: the cost of parsing alone.
  */
 #include <linux/bpf.h>
+#include <linux/errno.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -26,6 +27,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "xpp/flow.h"
 #include "xpp/maps.h"
 #include "xpp/meta.h"
 #include "xpp/record.h"
@@ -152,6 +154,22 @@ _Static_assert(XPP_MAX_OFF + IPV6_OPTLEN_MAX <= MAX_PACKET_OFF,
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * The record being filled, and what the flow table needs besides it: where
+ * the IP header and the L4 header are (for the packet's size under each
+ * accounting mode, docs/flows.md). The parse helpers take &pk->r; the two
+ * global functions take the whole (a global function may touch only the
+ * bytes its argument's type has).
+ */
+struct xpp_pkt {
+	struct xpp_record r; /* first: pkt_of() goes back from it */
+	__u32 ip_off;	     /* the IP header */
+	__u32 l4_off;	     /* where the walk past IP stopped: L4 header */
+	__u32 l4_hdr;	     /* L4 header length (docs/flows.md, payload) */
+	__u32 reserved;
+};
+#define pkt_of(r) ((struct xpp_pkt *)(r))
+
 #ifndef XPP_PARSE_ONLY
 /* Records per CPU ring; the loader sets it (and the map sizes below). */
 const volatile __u32 ring_slots = 1;
@@ -224,12 +242,57 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xpp_pin_meta);
 } xpp_meta SEC(".maps");
+
+/*
+ * The flow table (docs/flows.md): one entry per bidirectional flow,
+ * shared by every CPU, each entry guarded by its own lock (the two
+ * directions of a flow may arrive on two CPUs; the inter-arrival times,
+ * the SPLT slots and the TCP end need one ordered read-modify-write per
+ * packet, which atomic adds alone do not give: docs/benchmarks.md has the
+ * cost of each layout). Not LRU: a full table says so (-E2BIG) instead of
+ * evicting a flow silently. The loader sets max_entries (flow_table_size).
+ */
+struct xpp_flow_entry {
+	struct bpf_spin_lock lock;
+	__u32 reserved;
+	struct xpp_flow f;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* set to flow_table_size */
+	__type(key, struct xpp_flow_key);
+	__type(value, struct xpp_flow_entry);
+} xpp_flows SEC(".maps");
+
+/* Flows the program ends itself (struct xpp_flow_export): a packet that
+ * found its flow due, or a packet the full table could not take. One
+ * per flow, not per packet: the shared ring's cost does not matter here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* the loader may set more */
+} xpp_flow_ring SEC(".maps");
+
+/* A new flow is built here before it goes into the table (too big for the
+ * stack), and an ended one is copied here, under its lock, before it goes
+ * to the ring (no helper may be called under the lock). */
+struct xpp_flow_scratch {
+	struct xpp_flow_entry e;
+	struct xpp_flow_export x;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpp_flow_scratch);
+} xpp_flow_scratch SEC(".maps");
 #else
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xpp_record);
+	__type(value, struct xpp_pkt);
 } xpp_scratch SEC(".maps");
 #endif
 
@@ -370,22 +433,26 @@ static __always_inline __u32 l4_fixed_len(__u8 proto)
  * A global function: the verifier checks it once, not once per path that
  * reaches it, which keeps the IPv6 walk within the complexity limit.
  */
-__noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
+__noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_pkt *pk,
 			    __u32 off, __u32 lim)
 {
 	struct parse pp = parse_init(ctx), *p = &pp;
 	struct icmp6hdr *icmp;
+	struct xpp_record *r;
 	struct tcphdr *th;
 	__u8 *b;
 
-	if (!r)
+	if (!pk)
 		return 0;
+	r = &pk->r;
 	p->lim = lim;
+	pk->l4_off = off;
 	switch (r->proto) {
 	case IPPROTO_TCP:
 		read_ports(p, r, off);
-		if ((b = l4_at(p, off, TCP_DOFF_OFF + 1)) &&
-		    tcp_doff(b) < sizeof(struct tcphdr) / 4) {
+		if ((b = l4_at(p, off, TCP_DOFF_OFF + 1)))
+			pk->l4_hdr = tcp_doff(b) * 4;
+		if (b && tcp_doff(b) < sizeof(struct tcphdr) / 4) {
 			/* A header shorter than its fixed part: decoders
 			 * stop after the ports, and so do we. */
 			r->flags |= XPP_F_TCP_BAD_DOFF;
@@ -405,6 +472,8 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
 	case IPPROTO_DCCP: {
 		__u32 fixed = l4_fixed_len(r->proto);
 
+		if (r->proto == IPPROTO_UDP || r->proto == IPPROTO_UDPLITE)
+			pk->l4_hdr = fixed;
 		read_ports(p, r, off);
 		if (!l4_at(p, off, fixed))
 			goto trunc;
@@ -414,6 +483,7 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_record *r,
 	case IPPROTO_ICMPV6:
 		/* Type, code, checksum and 4 bytes the type defines, in
 		 * ICMP as in ICMPv6. */
+		pk->l4_hdr = sizeof(struct icmp6hdr);
 		if ((icmp = l4_at(p, off,
 				  offsetofend(struct icmp6hdr, icmp6_type))))
 			r->sport = icmp->icmp6_type;
@@ -488,7 +558,7 @@ __noinline int xpp_opts_ok(struct xdp_md *ctx, __u32 off, __u32 len,
 static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
 				     __u32 off)
 {
-	int m = xpp_parse_l4(p->ctx, r, off, p->lim);
+	int m = xpp_parse_l4(p->ctx, pkt_of(r), off, p->lim);
 
 	if (m && !p->malformed)
 		p->malformed = m;
@@ -539,18 +609,20 @@ static __always_inline int is_ext(__u8 nh, int v6)
  * A global function, verified once: inlined, the walk's paths multiply
  * past the verifier's budget.
  */
-__noinline int xpp_ext_walk(struct xdp_md *ctx, struct xpp_record *r,
+__noinline int xpp_ext_walk(struct xdp_md *ctx, struct xpp_pkt *pk,
 			    __u32 off, __u32 lim, __u8 nexthdr)
 {
 	struct parse pp = parse_init(ctx), *p = &pp;
 	struct ipv6_opt_hdr *eh;
+	struct xpp_record *r;
 	struct frag_hdr *fh;
 	__u32 len, ext;
 	__u8 nh;
 	int i, v6;
 
-	if (!r)
+	if (!pk)
 		return 0;
+	r = &pk->r;
 	p->lim = lim;
 	nh = nexthdr;
 	v6 = r->ip_version == 6;
@@ -580,6 +652,7 @@ __noinline int xpp_ext_walk(struct xdp_md *ctx, struct xpp_record *r,
 			if (fo & IP6_OFFSET) {
 				r->flags |= XPP_F_IPV6_EXT | XPP_F_FRAG_LATER;
 				r->proto = fh->nexthdr;
+				pk->l4_off = off + len;
 				return p->malformed;
 			}
 			break;
@@ -615,6 +688,7 @@ __noinline int xpp_ext_walk(struct xdp_md *ctx, struct xpp_record *r,
 		r->flags |= XPP_F_EXT_LIMIT;
 		note(p, XPP_M_EXT_LIMIT);
 		r->proto = nh;
+		pk->l4_off = off;
 		return p->malformed;
 	}
 l4:
@@ -623,11 +697,13 @@ l4:
 	return p->malformed;
 
 ext_trunc:
+	pk->l4_off = off;
 	r->flags |= ext | XPP_F_L4_TRUNC;
 	r->proto = nh;
 	note(p, v6 ? XPP_M_EXT_TRUNC : XPP_M_AH_TRUNC);
 	return p->malformed;
 ext_bad:
+	pk->l4_off = off;
 	r->flags |= XPP_F_IPV6_EXT | XPP_F_EXT_BAD;
 	r->proto = nh;
 	note(p, XPP_M_EXT_BAD);
@@ -638,7 +714,7 @@ ext_bad:
 static __always_inline void ext_walk(struct parse *p, struct xpp_record *r,
 				     __u32 off, __u8 nexthdr)
 {
-	int m = xpp_ext_walk(p->ctx, r, off, p->lim, nexthdr);
+	int m = xpp_ext_walk(p->ctx, pkt_of(r), off, p->lim, nexthdr);
 
 	if (m && !p->malformed)
 		p->malformed = m;
@@ -683,6 +759,8 @@ static __always_inline int parse_ipv4(struct parse *p, struct xpp_record *r,
 	}
 
 	r->ip_version = 4;
+	pkt_of(r)->ip_off = off;
+	pkt_of(r)->l4_off = off + hlen;
 	r->proto = ip->protocol;
 	r->ttl = ip->ttl;
 	r->ip_len = tot;
@@ -751,6 +829,7 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 	}
 
 	r->ip_version = 6;
+	pkt_of(r)->ip_off = off;
 	r->ttl = ip6->hop_limit;
 	r->ip_len = bpf_ntohs(ip6->payload_len);
 	copy_v6(r->saddr, (__u8 *)&ip6->saddr);
@@ -1089,19 +1168,308 @@ static __always_inline void count_l4(struct xpp_counters *c, __u8 proto)
 	}
 }
 
+/* A TCP flag's bit in the flags byte (xpp_record.tcp_flags). */
+#define TCPF(name) (1U << XPP_TCP_##name)
+
+/* What xpp_flow_packet() did, for the caller's counters. */
+enum {
+	FLOW_NEW = 1 << 0,    /* a flow began */
+	FLOW_FULL = 1 << 1,   /* the table was full */
+	FLOW_LOST = 1 << 2,   /* an ended flow found no room in the ring */
+	FLOW_ERROR = 1 << 3,  /* the table refused otherwise */
+};
+
+/* One packet as the flow table sees it. */
+struct flow_pkt {
+	__u64 ts;
+	__u32 ps;	/* size under the accounting mode */
+	__u16 window;
+	__u8 ttl;
+	__u8 tcp_flags; /* 0 unless TCP */
+	__u8 tcp;
+	__u8 end;	/* the key endpoint (0 or 1) that sent it */
+	__u8 splt_len;
+};
+
+/* The packet's size as docs/flows.md's accounting modes count it. */
+static __always_inline __u32 pkt_size(const struct xpp_pkt *pk, __u8 mode)
+{
+	const struct xpp_record *r = &pk->r;
+	__u32 ip = r->ip_version == 4 ? r->ip_len :
+					 r->ip_len + sizeof(struct ipv6hdr);
+	__u32 hdr = pk->l4_off - pk->ip_off;
+	__u32 tr = ip > hdr ? ip - hdr : 0;
+
+	switch (mode) {
+	case XPP_ACCT_IP:
+		return ip;
+	case XPP_ACCT_TRANSPORT:
+		return tr;
+	case XPP_ACCT_PAYLOAD:
+		return tr > pk->l4_hdr ? tr - pk->l4_hdr : 0;
+	default:
+		return r->frame_len;
+	}
+}
+
+/* q += x * x, q a 128-bit {low, high} sum (BPF has no 128-bit multiply:
+ * x = h * 2^32 + l, x^2 = h^2 * 2^64 + 2hl * 2^32 + l^2). */
+static __always_inline void add_square(__u64 *q, __u64 x)
+{
+	__u64 l = x & 0xffffffff, h = x >> 32;
+	__u64 ll = l * l, hl = h * l;
+	__u64 lo = ll + (hl << 33);
+	__u64 hi = h * h + (hl >> 31) + (lo < ll);
+	__u64 sum = q[0] + lo;
+
+	q[1] += hi + (sum < lo);
+	q[0] = sum;
+}
+
+static __always_inline void dir_add(struct xpp_flow_dir *d,
+				    const struct flow_pkt *in)
+{
+	if (!d->packets) {
+		d->first_seen_ns = in->ts;
+		d->last_seen_ns = in->ts;
+		d->min_ps = in->ps;
+		d->max_ps = in->ps;
+		d->first_ttl = in->ttl;
+		d->first_window = in->window;
+	} else {
+		__u64 piat = 0;
+
+		if (in->ts > d->last_seen_ns) {
+			piat = in->ts - d->last_seen_ns;
+			d->last_seen_ns = in->ts;
+		}
+		d->piat_sum_ns += piat;
+		add_square(d->piat_sumsq, piat);
+		if (d->packets == 1 || piat < d->min_piat_ns)
+			d->min_piat_ns = piat;
+		if (piat > d->max_piat_ns)
+			d->max_piat_ns = piat;
+		if (in->ps < d->min_ps)
+			d->min_ps = in->ps;
+		if (in->ps > d->max_ps)
+			d->max_ps = in->ps;
+	}
+	d->packets++;
+	d->bytes += in->ps;
+	add_square(d->ps_sumsq, in->ps);
+	if (in->tcp) {
+		int i;
+
+#pragma unroll
+		for (i = 0; i < XPP_TCP_FLAGS; i++)
+			d->flag_packets[i] += (in->tcp_flags >> i) & 1;
+	}
+}
+
+/* Counts the packet in f (under f's lock, or before f is in the table). */
+static __always_inline void flow_add(struct xpp_flow *f,
+				     const struct flow_pkt *in)
+{
+	int back = in->end != f->src_end;
+	__u64 prev = f->bidir.last_seen_ns;
+	__u32 i = f->splt_len;
+
+	if (i < in->splt_len && i < XPP_SPLT_MAX) {
+		f->splt_ps[i] = in->ps;
+		f->splt_piat_ns[i] = f->bidir.packets && in->ts > prev ?
+					     in->ts - prev :
+					     0;
+		if (back)
+			f->splt_direction |= 1U << i;
+		f->splt_len = i + 1;
+	}
+	dir_add(&f->bidir, in);
+	dir_add(back ? &f->dst2src : &f->src2dst, in);
+	if (!in->tcp)
+		return;
+	/* The end: an RST, or an ACK after FINs both ways (docs/flows.md). */
+	if (!(f->tcp_state & XPP_FLOW_ENDED) &&
+	    (in->tcp_flags & TCPF(RST) ||
+	     ((f->tcp_state & (XPP_FLOW_FIN_SRC | XPP_FLOW_FIN_DST)) ==
+		      (XPP_FLOW_FIN_SRC | XPP_FLOW_FIN_DST) &&
+	      in->tcp_flags & TCPF(ACK)))) {
+		f->tcp_state |= XPP_FLOW_ENDED;
+		f->end_ns = in->ts;
+	}
+	if (in->tcp_flags & TCPF(FIN))
+		f->tcp_state |= back ? XPP_FLOW_FIN_DST : XPP_FLOW_FIN_SRC;
+	if (in->tcp_flags & TCPF(RST))
+		f->tcp_state |= XPP_FLOW_RST;
+}
+
+/* Makes f a new flow that in begins: its sender is the initiator, but
+ * the receiver of a SYN-ACK. */
+static __always_inline void flow_begin(struct xpp_flow *f,
+				       const struct flow_pkt *in)
+{
+	__u8 synack = TCPF(SYN) | TCPF(ACK);
+
+	__builtin_memset(f, 0, sizeof(*f));
+	f->src_end = in->end;
+	if (in->tcp && (in->tcp_flags & synack) == synack)
+		f->src_end = !in->end;
+	flow_add(f, in);
+}
+
+/* Ports that key a flow: the protocols whose header opens with them. */
+static __always_inline int has_ports(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The canonical key of r's flow; returns the key endpoint that sent r. */
+static __always_inline __u8 flow_key(const struct xpp_record *r,
+				     struct xpp_flow_key *k)
+{
+	const __u64 *s = (const __u64 *)r->saddr, *d = (const __u64 *)r->daddr;
+	__u16 sp = 0, dp = 0;
+	int swap;
+
+	if (has_ports(r->proto)) {
+		sp = r->sport;
+		dp = r->dport;
+	}
+	swap = s[0] != d[0] ? s[0] > d[0] : s[1] != d[1] ? s[1] > d[1] :
+							    sp > dp;
+	if (swap) {
+		const __u64 *t = s;
+
+		s = d;
+		d = t;
+		k->port[0] = dp;
+		k->port[1] = sp;
+	} else {
+		k->port[0] = sp;
+		k->port[1] = dp;
+	}
+	((__u64 *)k->addr[0])[0] = s[0];
+	((__u64 *)k->addr[0])[1] = s[1];
+	((__u64 *)k->addr[1])[0] = d[0];
+	((__u64 *)k->addr[1])[1] = d[1];
+	k->ifindex = r->ifindex;
+	k->vlan = r->vlan;
+	k->ip_version = r->ip_version;
+	k->proto = r->proto;
+	return swap;
+}
+
+/* Hands an ended flow (in s->x) to user space. */
+static __always_inline int flow_export(struct xpp_flow_scratch *s,
+				       const struct xpp_flow_key *k,
+				       __u32 reason)
+{
+	s->x.key = *k;
+	s->x.end_reason = reason;
+	return bpf_ringbuf_output(&xpp_flow_ring, &s->x, sizeof(s->x), 0) ?
+		       FLOW_LOST :
+		       0;
+}
+
+/* Counts in in the entry e of the table; a flow that in finds due is
+ * exported and in begins its successor in its place. */
+static __always_inline int flow_update(struct xpp_flow_entry *e,
+				       struct xpp_flow_scratch *s,
+				       const struct xpp_flow_key *k,
+				       const struct flow_pkt *in,
+				       const struct xpp_config *cfg)
+{
+	__u32 why;
+
+	bpf_spin_lock(&e->lock);
+	why = xpp_flow_due(&e->f, in->ts, cfg->idle_timeout_ns,
+			   cfg->active_timeout_ns, cfg->end_grace_ns);
+	if (why) {
+		s->x.flow = e->f;
+		flow_begin(&e->f, in);
+	} else {
+		flow_add(&e->f, in);
+	}
+	bpf_spin_unlock(&e->lock);
+	if (!why)
+		return 0;
+	return FLOW_NEW | flow_export(s, k, why);
+}
+
+/*
+ * Counts the packet pk in its flow (docs/flows.md). Returns FLOW_* bits.
+ * A global function: verified once.
+ */
+__noinline int xpp_flow_packet(struct xpp_pkt *pk)
+{
+	struct xpp_flow_scratch *s;
+	struct xpp_flow_entry *e;
+	struct xpp_config *cfg;
+	struct xpp_flow_key k = {};
+	struct flow_pkt in = {};
+	__u32 zero = 0;
+	long err;
+
+	if (!pk)
+		return 0;
+	cfg = bpf_map_lookup_elem(&xpp_config, &zero);
+	s = bpf_map_lookup_elem(&xpp_flow_scratch, &zero);
+	if (!cfg || !s)
+		return 0;
+	in.end = flow_key(&pk->r, &k);
+	in.ts = pk->r.ts_ns;
+	in.ps = pkt_size(pk, cfg->flow_accounting);
+	in.ttl = pk->r.ttl;
+	in.splt_len = cfg->splt_len;
+	if (pk->r.proto == IPPROTO_TCP) {
+		in.tcp = 1;
+		in.tcp_flags = pk->r.tcp_flags;
+		in.window = pk->r.tcp_window;
+	}
+
+	e = bpf_map_lookup_elem(&xpp_flows, &k);
+	if (e)
+		return flow_update(e, s, &k, &in, cfg);
+	flow_begin(&s->e.f, &in);
+	err = bpf_map_update_elem(&xpp_flows, &k, &s->e, BPF_NOEXIST);
+	if (!err)
+		return FLOW_NEW;
+	if (err == -EEXIST) {
+		/* Another CPU put it there first. */
+		e = bpf_map_lookup_elem(&xpp_flows, &k);
+		if (e)
+			return flow_update(e, s, &k, &in, cfg);
+		return FLOW_ERROR;
+	}
+	if (err != -E2BIG && err != -ENOMEM)
+		return FLOW_ERROR;
+	/* Full: the packet goes out alone, as a flow of its own. */
+	s->x.flow = s->e.f;
+	return FLOW_FULL | flow_export(s, &k, XPP_END_RESOURCES);
+}
+
 SEC("xdp")
 int xpp_xdp(struct xdp_md *ctx)
 {
 	struct parse p = parse_init(ctx);
-	struct xpp_record r = {};
+	struct xpp_pkt pk = {};
+	struct xpp_record *r = &pk.r;
 	struct xpp_counters *c;
 	struct xpp_config *cfg;
 	struct xpp_cpu_state *st;
 	__u32 zero = 0, cpu;
 	int ip, verdict = XDP_PASS;
 
-	record_init(&p, &r);
-	ip = parse_frame(&p, &r);
+	record_init(&p, r);
+	ip = parse_frame(&p, r);
 
 	cfg = bpf_map_lookup_elem(&xpp_config, &zero);
 	st = bpf_map_lookup_elem(&xpp_cpu_state, &zero);
@@ -1113,13 +1481,13 @@ int xpp_xdp(struct xdp_md *ctx)
 		return XDP_PASS; /* cannot happen: the slot is in range */
 
 	c->packets++;
-	c->bytes += r.frame_len;
+	c->bytes += r->frame_len;
 	if (p.tags)
 		c->vlan++;
-	if (r.flags & (XPP_F_MPLS | XPP_F_PPPOE | XPP_F_LLC_SNAP)) {
-		c->mpls += !!(r.flags & XPP_F_MPLS);
-		c->pppoe += !!(r.flags & XPP_F_PPPOE);
-		c->llc_snap += !!(r.flags & XPP_F_LLC_SNAP);
+	if (r->flags & (XPP_F_MPLS | XPP_F_PPPOE | XPP_F_LLC_SNAP)) {
+		c->mpls += !!(r->flags & XPP_F_MPLS);
+		c->pppoe += !!(r->flags & XPP_F_PPPOE);
+		c->llc_snap += !!(r->flags & XPP_F_LLC_SNAP);
 	}
 	if (p.malformed) {
 		__u32 k = p.malformed - 1;
@@ -1131,13 +1499,27 @@ int xpp_xdp(struct xdp_md *ctx)
 		c->not_ip++;
 		return XDP_PASS;
 	}
-	if (r.ip_version == 4)
+	if (r->ip_version == 4)
 		c->ipv4++;
 	else
 		c->ipv6++;
-	count_l4(c, r.proto);
+	count_l4(c, r->proto);
 
-	if (!selected(cfg, &r)) {
+	if (cfg->flags & XPP_CFG_FLOWS) {
+		int fl = xpp_flow_packet(&pk);
+
+		c->flows += !!(fl & FLOW_NEW);
+		if (fl & (FLOW_FULL | FLOW_LOST | FLOW_ERROR)) {
+			c->flows_table_full += !!(fl & FLOW_FULL);
+			c->flows_lost += !!(fl & FLOW_LOST);
+			c->flows_errors += !!(fl & FLOW_ERROR);
+		}
+	}
+	if (cfg->flags & XPP_CFG_NO_RECORDS) {
+		c->records_skipped++;
+		return XDP_PASS;
+	}
+	if (!selected(cfg, r)) {
 		c->records_skipped++;
 		c->filtered++;
 		return XDP_PASS;
@@ -1157,7 +1539,7 @@ int xpp_xdp(struct xdp_md *ctx)
 	}
 
 	cpu = bpf_get_smp_processor_id();
-	if (emit(cfg, st, &r, cpu))
+	if (emit(cfg, st, r, cpu))
 		c->records++;
 	else
 		c->records_lost++;
@@ -1168,15 +1550,15 @@ SEC("xdp")
 int xpp_xdp(struct xdp_md *ctx)
 {
 	struct parse p = parse_init(ctx);
-	struct xpp_record *r;
+	struct xpp_pkt *pk;
 	__u32 zero = 0;
 
-	r = bpf_map_lookup_elem(&xpp_scratch, &zero);
-	if (!r)
+	pk = bpf_map_lookup_elem(&xpp_scratch, &zero);
+	if (!pk)
 		return XDP_PASS;
-	__builtin_memset(r, 0, sizeof(*r));
-	record_init(&p, r);
-	parse_frame(&p, r);
+	__builtin_memset(pk, 0, sizeof(*pk));
+	record_init(&p, &pk->r);
+	parse_frame(&p, &pk->r);
 	return XDP_PASS;
 }
 #endif

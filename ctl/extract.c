@@ -21,6 +21,7 @@
 #include "format.h"
 #include "log.h"
 #include "names.h"
+#include "util.h"
 #include "xpp/stream.h"
 
 /* What test-run gives the program as linear data after the metadata,
@@ -46,6 +47,13 @@ struct extract {
 	struct xpp_record rec;
 	int got;
 	uint64_t records, runts, write_errors;
+	/* --flows */
+	struct xpp_flows *fl;
+	struct xpp_config cfg;
+	uint64_t clock_ns;   /* the capture's clock: its latest timestamp */
+	uint64_t scan_at_ns; /* the next scan of the table, or 0: none yet */
+	uint64_t ended[XPP_END_RESOURCES + 1];
+	bool write_failed;
 };
 
 static int on_record(void *ctx, const struct xpp_record *r)
@@ -74,6 +82,52 @@ static int emit(struct extract *x, const struct capture_frame *f)
 	return n > 0 && fwrite(buf, 1, n, x->out) == (size_t)n ? 0 : -1;
 }
 
+/* One ended flow out, in the chosen format. */
+static int on_flow(void *ctx, const struct xpp_flow_export *fx)
+{
+	struct extract *x = ctx;
+	struct xpp_flow_record fr;
+	char buf[XPP_FLOW_FORMAT_MAX];
+	int n;
+
+	xpp_flow_record_make(fx, 0, x->cfg.flow_accounting, x->cfg.splt_len,
+			     &fr);
+	if (fx->end_reason < ARRAY_SIZE(x->ended))
+		x->ended[fx->end_reason]++;
+	if (x->o->format == XPP_FMT_BINARY) {
+		if (fwrite(&fr, sizeof(fr), 1, x->out) != 1)
+			goto fail;
+		return 0;
+	}
+	n = xpp_flow_format_text(&fr, x->o->format, x->o->columns, buf,
+				 sizeof(buf));
+	if (n > 0 && fwrite(buf, 1, n, x->out) == (size_t)n)
+		return 0;
+fail:
+	x->write_failed = true;
+	return -EIO;
+}
+
+/*
+ * The table's scan on the capture's clock (docs/flows.md, "Expiry"): once
+ * the clock has passed a second since the last scan, before the frame
+ * that moved it; with force, the last one, at the end of the capture.
+ */
+static int flows_tick(struct extract *x, uint64_t ts_ns, bool force)
+{
+	int r;
+
+	if (ts_ns > x->clock_ns)
+		x->clock_ns = ts_ns;
+	if (!x->scan_at_ns)
+		x->scan_at_ns = x->clock_ns + XPP_FLOW_SCAN_NS;
+	if (!force && x->clock_ns < x->scan_at_ns)
+		return 0;
+	r = xpp_flows__scan(x->fl, x->clock_ns, &x->cfg, force, NULL);
+	x->scan_at_ns = x->clock_ns + XPP_FLOW_SCAN_NS;
+	return r < 0 ? r : 0;
+}
+
 static int run_frame(struct extract *x, const struct capture_frame *f)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t, .repeat = 1);
@@ -95,9 +149,18 @@ static int run_frame(struct extract *x, const struct capture_frame *f)
 	 * valgrind's bpf() wrapper checks data_out all the same
 	 * (tests/valgrind.supp). */
 	x->got = 0;
+	if (x->fl) {
+		err = flows_tick(x, f->ts_ns, false);
+		if (err < 0)
+			return err;
+	}
 	err = bpf_prog_test_run_opts(xpp_datapath__prog_fd(x->dp), &t);
 	if (err < 0)
 		return -errno;
+	if (x->fl) {
+		err = xpp_flows__consume(x->fl);
+		return err < 0 ? err : 0;
+	}
 	err = xpp_reader__drain(x->rd);
 	if (err < 0)
 		return err;
@@ -162,6 +225,14 @@ static void summary(struct extract *x, const char *file)
 			(unsigned long long)c.malformed[i]);
 		sep = ", ";
 	}
+	if (x->fl) {
+		fprintf(stderr, "; flows: ");
+		for (i = XPP_END_IDLE; i <= XPP_END_RESOURCES; i++)
+			fprintf(stderr, "%s%s %llu", i > XPP_END_IDLE ? ", " : "",
+				xpp_flow_end_name(i),
+				(unsigned long long)x->ended[i]);
+		fprintf(stderr, "; %llu lost", (unsigned long long)c.flows_lost);
+	}
 	fprintf(stderr, "\n");
 }
 
@@ -186,6 +257,7 @@ int extract_run(const struct extract_opts *o)
 	char errbuf[1024] = "", dperr[512] = "";
 	struct xpp_datapath_opts dpo = {
 		.ring_bytes = XPP_RING_BYTES_MIN,
+		.flow_entries = o->flow_entries,
 		.errbuf = dperr,
 		.errbuf_sz = sizeof(dperr),
 	};
@@ -215,8 +287,30 @@ int extract_run(const struct extract_opts *o)
 		capture_close(p);
 		return EXTRACT_FAILED;
 	}
+	xpp_config_init(&x.cfg);
 	if (o->config)
-		xpp_datapath__config_set(x.dp, o->config);
+		x.cfg = *o->config;
+	if (o->flows) {
+		x.cfg.flags |= XPP_CFG_FLOWS | XPP_CFG_NO_RECORDS;
+		x.cfg.flow_accounting = o->accounting;
+		x.cfg.splt_len = o->splt_len;
+		x.cfg.idle_timeout_ns = o->idle_timeout_s * 1000000000ULL;
+		x.cfg.active_timeout_ns = o->active_timeout_s * 1000000000ULL;
+		x.fl = xpp_flows__new(x.dp, on_flow, &x);
+		if (!x.fl) {
+			fprintf(stderr, "xdpctl: extract: flow reader: %s\n",
+				strerror(errno));
+			ret = EXTRACT_FAILED;
+			goto out;
+		}
+	}
+	r = xpp_datapath__config_set(x.dp, &x.cfg);
+	if (r) {
+		fprintf(stderr, "xdpctl: extract: configuring the program: %s\n",
+			strerror(-r));
+		ret = EXTRACT_FAILED;
+		goto out;
+	}
 	/* Test runs arrive on lo: count them in a slot of their own. */
 	r = xpp_datapath__counters_init(x.dp, 1);
 	if (r) {
@@ -237,8 +331,14 @@ int extract_run(const struct extract_opts *o)
 	 * records); a terminal keeps its line buffering. */
 	if (!isatty(fileno(x.out)))
 		setvbuf(x.out, out_buf, _IOFBF, sizeof(out_buf));
-	if (o->format == XPP_FMT_CSV)
+	if (o->format == XPP_FMT_CSV && !x.fl)
 		fputs(xpp_csv_header, x.out);
+	if (o->format == XPP_FMT_CSV && x.fl) {
+		char hdr[XPP_FLOW_FORMAT_MAX];
+
+		if (xpp_flow_csv_header(o->columns, hdr, sizeof(hdr)) > 0)
+			fputs(hdr, x.out);
+	}
 	if (o->format == XPP_FMT_BINARY) {
 		struct xpp_stream_header hdr = {
 			.magic = XPP_STREAM_MAGIC,
@@ -247,6 +347,11 @@ int extract_run(const struct extract_opts *o)
 			.flags = XPP_STREAM_F_WALLCLOCK,
 		};
 
+		if (x.fl) {
+			hdr.record_version = XPP_FLOW_VERSION;
+			hdr.record_size = sizeof(struct xpp_flow_record);
+			hdr.flags |= XPP_STREAM_F_FLOWS;
+		}
 		fwrite(&hdr, sizeof(hdr), 1, x.out);
 	}
 
@@ -262,7 +367,7 @@ int extract_run(const struct extract_opts *o)
 			continue;
 		}
 		r = run_frame(&x, &f);
-		if (r == -EIO) {
+		if (r == -EIO || x.write_failed) {
 			fprintf(stderr, "xdpctl: extract: writing %s: %s\n",
 				o->out_name, strerror(errno));
 			ret = EXTRACT_FAILED;
@@ -287,6 +392,13 @@ int extract_run(const struct extract_opts *o)
 			capture_error(p));
 		ret = EXTRACT_BAD_INPUT;
 	}
+	/* Every flow still open ends with the capture (docs/flows.md). */
+	if (x.fl && (r = flows_tick(&x, x.clock_ns, true)) < 0) {
+		fprintf(stderr, "xdpctl: extract: %s: %s\n",
+			x.write_failed ? "writing" : "ending the flows",
+			x.write_failed ? o->out_name : strerror(-r));
+		ret = EXTRACT_FAILED;
+	}
 	if (fflush(x.out) || ferror(x.out)) {
 		fprintf(stderr, "xdpctl: extract: writing %s: %s\n", o->out_name,
 			strerror(errno));
@@ -295,6 +407,7 @@ int extract_run(const struct extract_opts *o)
 	if (!o->quiet_summary)
 		summary(&x, o->file);
 out:
+	xpp_flows__free(x.fl);
 	xpp_reader__free(x.rd);
 	xpp_datapath__destroy(x.dp);
 	capture_close(p);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "flows.h"
 #include "format.h"
 #include "xpp/maps.h"
 
@@ -20,6 +21,13 @@ struct extract_opts {
 	enum xpp_format format;
 	const struct xpp_config *config; /* sampling and filters, or NULL */
 	bool quiet_summary;
+	/* Flows instead of packet records (docs/flows.md). */
+	bool flows;
+	long long idle_timeout_s, active_timeout_s;
+	unsigned int accounting; /* enum xpp_flow_accounting */
+	unsigned int splt_len;
+	unsigned int flow_entries; /* 0: the default */
+	enum xpp_flow_columns columns;
 };
 
 int extract_run(const struct extract_opts *o);

@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "extract.h"
+#include "flows.h"
 #include "proto.h"
 #include "log.h"
 #include "util.h"
@@ -41,6 +42,13 @@ enum {
 	OPT_PROTO,
 	OPT_PORT,
 	OPT_QUIET,
+	OPT_FLOWS,
+	OPT_IDLE,
+	OPT_ACTIVE,
+	OPT_ACCOUNTING,
+	OPT_SPLT,
+	OPT_COLUMNS,
+	OPT_TABLE,
 };
 
 /* What the options fill in; each command reads the fields its table sets. */
@@ -56,16 +64,25 @@ struct args {
 	long long proto, port;
 	const char *output;
 	bool quiet;
+	bool flows;
+	long long idle_timeout, active_timeout, splt, table_size;
+	const char *accounting, *columns;
 };
 
 static struct args args = {
 	.socket = XPP_DEFAULT_SOCKET,
 	.proto = -1,
 	.port = -1,
+	.idle_timeout = XPP_IDLE_TIMEOUT_DEFAULT,
+	.active_timeout = XPP_ACTIVE_TIMEOUT_DEFAULT,
+	.splt = XPP_SPLT_DEFAULT,
 };
 
 static const char *const modes[] = { "native", "generic", "auto", NULL };
 static const char *const formats[] = { "ndjson", "csv", "binary", NULL };
+static const char *const accountings[] = { "link", "ip", "transport",
+					   "payload", NULL };
+static const char *const columns[] = { "ns", "nfstream", NULL };
 
 /*
  * Options of several commands, spelled once. --socket goes to every
@@ -127,6 +144,31 @@ static const struct xpp_option extract_options[] = {
 	  XPP_STRING(struct args, output) },
 	{ "quiet", OPT_QUIET, NULL, "no summary on stderr",
 	  XPP_BOOL(struct args, quiet) },
+	{ "flows", OPT_FLOWS, NULL,
+	  "write flows (docs/flows.md) instead of packet records",
+	  XPP_BOOL(struct args, flows) },
+	{ "idle-timeout", OPT_IDLE, "SECONDS",
+	  "with --flows: end a flow this long after its last packet "
+	  "(default 120)",
+	  XPP_NUM(struct args, idle_timeout, 1, XPP_TIMEOUT_MAX) },
+	{ "active-timeout", OPT_ACTIVE, "SECONDS",
+	  "with --flows: end a flow this long after its first packet "
+	  "(default 1800)",
+	  XPP_NUM(struct args, active_timeout, 1, XPP_TIMEOUT_MAX) },
+	{ "accounting", OPT_ACCOUNTING, "MODE",
+	  "with --flows: packet size: link (default), ip, transport or "
+	  "payload",
+	  XPP_ENUM(struct args, accounting, accountings) },
+	{ "splt", OPT_SPLT, "N",
+	  "with --flows: early-flow packets kept (default 8, up to 32)",
+	  XPP_NUM(struct args, splt, 1, XPP_SPLT_MAX) },
+	{ "columns", OPT_COLUMNS, "NAMES",
+	  "with --flows: ns (default), or nfstream: NFStream's names, ms",
+	  XPP_ENUM(struct args, columns, columns) },
+	{ "flow-table-size", OPT_TABLE, "N",
+	  "with --flows: flows the kernel's table holds (default 65536)",
+	  XPP_NUM(struct args, table_size, XPP_FLOW_ENTRIES_MIN,
+		  XPP_FLOW_ENTRIES_MAX) },
 	OPT_HELP, OPT_END,
 };
 
@@ -736,6 +778,23 @@ static int cmd_extract(int argc, char **argv)
 			  args.format);
 	o.file = argv[0];
 	o.quiet_summary = args.quiet;
+	if (!args.flows && (args.accounting || args.columns ||
+			    args.table_size ||
+			    args.idle_timeout != XPP_IDLE_TIMEOUT_DEFAULT ||
+			    args.active_timeout != XPP_ACTIVE_TIMEOUT_DEFAULT ||
+			    args.splt != XPP_SPLT_DEFAULT))
+		die_usage("--idle-timeout, --active-timeout, --accounting, "
+			  "--splt, --columns and --flow-table-size go with "
+			  "--flows");
+	o.flows = args.flows;
+	o.idle_timeout_s = args.idle_timeout;
+	o.active_timeout_s = args.active_timeout;
+	o.splt_len = args.splt;
+	o.flow_entries = args.table_size;
+	if (args.accounting)
+		xpp_flow_accounting_parse(args.accounting, &o.accounting);
+	if (args.columns)
+		xpp_flow_columns_parse(args.columns, &o.columns);
 	if (args.output && strcmp(args.output, "-")) {
 		o.out = fopen(args.output, "we");
 		if (!o.out) {

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "datapath.h"
+#include "xpp/flow.h"
 #include "log.h"
 #include "util.h"
 #include "xpp.skel.h"
@@ -22,6 +23,7 @@ struct xpp_datapath {
 	unsigned int nr_rings;
 	unsigned int ring_bytes;
 	unsigned int ring_slots;	  /* records per ring */
+	unsigned int flow_entries;
 	const struct xpp_record *data; /* mapped xpp_ring_data, read-only */
 	struct xpp_ring_pos *pos;	  /* mapped xpp_ring_pos */
 	size_t data_len, pos_len;
@@ -70,6 +72,12 @@ static int rings_size(struct xpp_datapath *dp)
 	if (!err)
 		err = bpf_map__set_max_entries(dp->skel->maps.xpp_ring_pos,
 					       dp->nr_rings);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.xpp_flows,
+					       dp->flow_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.xpp_flow_ring,
+					       XPP_FLOW_RING_BYTES);
 	return err;
 }
 
@@ -179,6 +187,7 @@ static int meta_check(struct xpp_datapath *dp, const char *path)
 			      dp->pin_root, m.nr_rings, dp->nr_rings,
 			      dp->pin_root);
 	dp->ring_bytes = m.ring_bytes;
+	dp->flow_entries = m.flow_entries;
 	return 0;
 }
 
@@ -247,6 +256,7 @@ static int meta_write(struct xpp_datapath *dp)
 		.record_size = sizeof(struct xpp_record),
 		.ring_bytes = dp->ring_bytes,
 		.nr_rings = dp->nr_rings,
+		.flow_entries = dp->flow_entries,
 	};
 	__u32 key = 0;
 
@@ -268,6 +278,9 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 		return NULL;
 	dp->ring_bytes = opts && opts->ring_bytes ? opts->ring_bytes :
 						    XPP_RING_BYTES_DEFAULT;
+	dp->flow_entries = opts && opts->flow_entries ?
+				   opts->flow_entries :
+				   XPP_FLOW_ENTRIES_DEFAULT;
 	if (opts) {
 		dp->errbuf = opts->errbuf;
 		dp->errbuf_sz = opts->errbuf_sz;
@@ -280,6 +293,14 @@ struct xpp_datapath *xpp_datapath__open(const struct xpp_datapath_opts *opts)
 			     "ring size %u: must be a power of two from %u to %u",
 			     dp->ring_bytes, XPP_RING_BYTES_MIN,
 			     XPP_RING_BYTES_MAX);
+		goto fail;
+	}
+	if (dp->flow_entries < XPP_FLOW_ENTRIES_MIN ||
+	    dp->flow_entries > XPP_FLOW_ENTRIES_MAX) {
+		err = dp_err(dp, -EINVAL,
+			     "flow table size %u: must be from %u to %u",
+			     dp->flow_entries, XPP_FLOW_ENTRIES_MIN,
+			     XPP_FLOW_ENTRIES_MAX);
 		goto fail;
 	}
 	if (opts && opts->pin_root) {
@@ -367,6 +388,21 @@ void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
 {
 	*ret_consumed = __atomic_load_n(&dp->pos[ring].cons, __ATOMIC_ACQUIRE);
 	*ret_produced = __atomic_load_n(&dp->pos[ring].prod, __ATOMIC_ACQUIRE);
+}
+
+int xpp_datapath__flows_fd(const struct xpp_datapath *dp)
+{
+	return bpf_map__fd(dp->skel->maps.xpp_flows);
+}
+
+int xpp_datapath__flow_ring_fd(const struct xpp_datapath *dp)
+{
+	return bpf_map__fd(dp->skel->maps.xpp_flow_ring);
+}
+
+unsigned int xpp_datapath__flow_entries(const struct xpp_datapath *dp)
+{
+	return dp->flow_entries;
 }
 
 unsigned int xpp_datapath__ring_slots(const struct xpp_datapath *dp)
@@ -594,6 +630,11 @@ void xpp_config_init(struct xpp_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->sample_n = 1;
+	cfg->flow_accounting = XPP_ACCT_LINK;
+	cfg->splt_len = XPP_SPLT_DEFAULT;
+	cfg->idle_timeout_ns = XPP_IDLE_TIMEOUT_DEFAULT * 1000000000ULL;
+	cfg->active_timeout_ns = XPP_ACTIVE_TIMEOUT_DEFAULT * 1000000000ULL;
+	cfg->end_grace_ns = XPP_END_GRACE_NS;
 }
 
 void xpp_config_set_proto(struct xpp_config *cfg, unsigned int proto)

@@ -17,11 +17,28 @@
 #define XPP_RING_BYTES_MAX (1024 * 1024 * 1024)
 #define XPP_RING_BYTES_DEFAULT (4 * 1024 * 1024)
 
+/* Flows the kernel's table holds (config flow_table_size). */
+#define XPP_FLOW_ENTRIES_MIN 1024
+#define XPP_FLOW_ENTRIES_MAX (16 * 1024 * 1024)
+#define XPP_FLOW_ENTRIES_DEFAULT 65536
+/* The ring of flows the program ends itself (struct xpp_flow_export,
+ * 952 bytes with the ring's header: about 4 400 flows). */
+#define XPP_FLOW_RING_BYTES (4 * 1024 * 1024)
+/* Flow timeouts by default (docs/flows.md), in seconds, and the TCP end's
+ * grace in ns. */
+#define XPP_IDLE_TIMEOUT_DEFAULT 120
+#define XPP_ACTIVE_TIMEOUT_DEFAULT 1800
+#define XPP_TIMEOUT_MAX (10 * 365 * 24 * 3600)
+#define XPP_END_GRACE_NS 1000000000ULL
+
 struct xpp_datapath_opts {
 	/* Bytes per CPU ring: a power of two, at least XPP_RING_BYTES_MIN.
 	 * 0 selects XPP_RING_BYTES_DEFAULT. Ignored when pinned rings are
 	 * adopted: they keep the size they were made with. */
 	unsigned int ring_bytes;
+	/* Flows the kernel's table holds, XPP_FLOW_ENTRIES_MIN to _MAX; 0
+	 * selects XPP_FLOW_ENTRIES_DEFAULT. Adopted pins keep theirs. */
+	unsigned int flow_entries;
 	/* bpffs directory to pin the maps in (must exist), or NULL to keep
 	 * them private to this process. Maps pinned there by the same
 	 * schema are adopted; others are refused. */
@@ -51,6 +68,11 @@ void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
 unsigned int xpp_datapath__ring_slots(const struct xpp_datapath *dp);
 
 int xpp_datapath__prog_fd(const struct xpp_datapath *dp);
+/* The flow table (struct xpp_flow_key -> entry with a struct xpp_flow
+ * after its lock) and the ring of flows the program ended itself. */
+int xpp_datapath__flows_fd(const struct xpp_datapath *dp);
+int xpp_datapath__flow_ring_fd(const struct xpp_datapath *dp);
+unsigned int xpp_datapath__flow_entries(const struct xpp_datapath *dp);
 unsigned int xpp_datapath__ring_count(const struct xpp_datapath *dp);
 
 int xpp_datapath__config_get(const struct xpp_datapath *dp,

@@ -9,6 +9,8 @@ const struct xpp_counter_field xpp_counter_fields[] = {
 	F(tcp),	F(udp),		   F(icmp),
 	F(other),   F(not_ip),	F(records),	   F(records_lost),
 	F(records_skipped),	F(filtered),	   F(dropped),
+	F(flows),   F(flows_table_full),	F(flows_lost),
+	F(flows_errors),
 };
 #undef F
 const size_t xpp_counter_fields_n = ARRAY_SIZE(xpp_counter_fields);

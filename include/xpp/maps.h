@@ -13,7 +13,7 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 5
+#define XPP_SCHEMA_VERSION 6
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
@@ -78,6 +78,15 @@ struct xpp_counters {
 	__u64 records_skipped; /* sampled out or not selected by a filter */
 	__u64 filtered;	       /* part of records_skipped: filters */
 	__u64 dropped;	       /* frames given XDP_DROP by configuration */
+	/* Flows (docs/flows.md), counted on the interface of the packet
+	 * that caused them. */
+	__u64 flows;		/* flows begun in the table */
+	__u64 flows_table_full; /* packets of new flows the full table could
+				 * not take: each exported alone, reason
+				 * resources (or lost, below) */
+	__u64 flows_lost;	/* flows ended in the kernel that the export
+				 * ring had no room for */
+	__u64 flows_errors;	/* table updates that failed otherwise */
 	__u64 malformed[XPP_M_MAX];
 };
 
@@ -90,6 +99,12 @@ enum {
 	/* Only frames whose source or destination port is set in port_map
 	 * are selected (TCP and UDP; other protocols never match). */
 	XPP_CFG_PORT_FILTER = 1 << 2,
+	/* Write no packet records (config records = off): every IP frame
+	 * is counted in records_skipped. */
+	XPP_CFG_NO_RECORDS = 1 << 3,
+	/* Keep the flow table (config flows = on): every IP frame, before
+	 * sampling and filters, is counted in one flow. */
+	XPP_CFG_FLOWS = 1 << 4,
 };
 
 /*
@@ -107,6 +122,15 @@ struct xpp_config {
 	/* Bumped by user space whenever xpp_ifslots changes, so that the
 	 * program drops its cached slots. */
 	__u32 slot_gen;
+	/* Flows (docs/flows.md): enum xpp_flow_accounting, the SPLT slots
+	 * used (1..XPP_SPLT_MAX), the timeouts in ns. */
+	__u8 flow_accounting;
+	__u8 splt_len;
+	__u16 reserved;
+	__u32 reserved2;
+	__u64 idle_timeout_ns;
+	__u64 active_timeout_ns;
+	__u64 end_grace_ns;
 	__u64 proto_map[256 / 64];
 	__u64 port_map[65536 / 64];
 };
@@ -123,7 +147,8 @@ struct xpp_pin_meta {
 	__u32 record_size;    /* sizeof(struct xpp_record) */
 	__u32 ring_bytes;     /* ring_size the rings were made with */
 	__u32 nr_rings;
-	__u32 reserved[3];
+	__u32 flow_entries;   /* the flow table's max_entries */
+	__u32 reserved[2];
 };
 
 /*

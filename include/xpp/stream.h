@@ -2,7 +2,8 @@
 /*
  * The binary record stream (subscribe with format "binary", and
  * `xdpctl extract --format binary`): this 16-byte header, then records of
- * record_size bytes back to back. A record whose version byte is 0 is a
+ * record_size bytes back to back: packet records, or flow records when
+ * flags has XPP_STREAM_F_FLOWS. A record whose version byte is 0 is a
  * loss marker: its ts_ns holds how many records the stream lost at that
  * point. See docs/protocol.md.
  */
@@ -16,6 +17,11 @@ enum {
 	/* Records' ts_ns hold wall-clock time (ns since the epoch, as in a
 	 * capture file) instead of the kernel's CLOCK_MONOTONIC. */
 	XPP_STREAM_F_WALLCLOCK = 1 << 0,
+	/* The records are flows, struct xpp_flow_record (xpp/flow.h):
+	 * record_version is XPP_FLOW_VERSION. Their times are always
+	 * wall-clock. A loss marker is a flow record whose version byte is
+	 * 0, with the count lost in flow.bidir.packets. */
+	XPP_STREAM_F_FLOWS = 1 << 1,
 };
 
 /* "XPPR" as bytes on the wire, read as a little-endian u32. */
