@@ -315,6 +315,7 @@ static const struct tap_group *const groups[] = {
 	&xdp_l2_tests,	       &xdp_ipv4_tests,	  &xdp_ipv6_tests,
 	&xdp_l4_tests,	       &xdp_malformed_tests, &xdp_config_tests,
 	&xdp_ring_tests,       &xdp_record_tests,	  &xdp_encap_tests,
+	&xdp_flow_tests,
 };
 
 int main(int argc, char **argv)

@@ -134,5 +134,6 @@ extern const struct tap_group xdp_config_tests;	   /* test_config.c */
 extern const struct tap_group xdp_ring_tests;	   /* test_ring.c */
 extern const struct tap_group xdp_record_tests;	   /* test_record.c */
 extern const struct tap_group xdp_encap_tests;	   /* test_encap.c */
+extern const struct tap_group xdp_flow_tests;	   /* test_flows.c */
 
 #endif
