@@ -6,8 +6,13 @@
  * noise hits every program alike. Reports min/median/max ns per packet and
  * the ratios of the medians.
  *
- * Records are drained between batches (drain time not counted), so the
- * figure is the producer's own cost with a warm, non-full ring.
+ * The full program runs in three configurations: packet records only
+ * (the default: row xdp_preprocd), flows only (flows = on, records = off:
+ * row flows) and both (records+flows). Records
+ * are drained between batches (drain time not counted), so the figure is
+ * the producer's own cost with a warm, non-full ring; with flows, every
+ * packet of a batch hits the one flow of its frame (the table's hit path;
+ * bench/flow_map_cost measures inserts).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +50,13 @@ struct frame {
 struct prog {
 	const char *name;
 	int fd;
+	/* The full program's configuration for this row; NULL: another
+	 * program. */
+	const struct xpp_config *cfg;
 	double ns[MAX_ROUNDS];
 };
+
+#define NPROGS 5
 
 static unsigned long long discard;
 
@@ -132,7 +142,8 @@ int main(int argc, char **argv)
 	struct xpp_reader *rd;
 	struct xpp_parse_bpf *parse;
 	struct xpp_drop_bpf *drop;
-	struct prog progs[3];
+	struct prog progs[NPROGS];
+	struct xpp_config records, flows, both;
 	cpu_set_t set;
 	FILE *jf = NULL;
 	int c;
@@ -179,12 +190,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "prog_cost: ring reader: %s\n", strerror(errno));
 		return 1;
 	}
+	xpp_config_init(&records);
+	flows = records;
+	flows.flags |= XPP_CFG_FLOWS | XPP_CFG_NO_RECORDS;
+	both = records;
+	both.flags |= XPP_CFG_FLOWS;
 	progs[0] = (struct prog){ "xdp_drop",
 				  bpf_program__fd(drop->progs.xpp_drop) };
 	progs[1] = (struct prog){ "parse_only",
 				  bpf_program__fd(parse->progs.xpp_xdp) };
-	progs[2] = (struct prog){ "xdp_preprocd", xpp_datapath__prog_fd(dp) };
-	if (dispatcher_pin(progs, 3))
+	progs[2] = (struct prog){ "xdp_preprocd", xpp_datapath__prog_fd(dp),
+				  &records };
+	progs[3] = (struct prog){ "flows", xpp_datapath__prog_fd(dp), &flows };
+	progs[4] = (struct prog){ "records+flows", xpp_datapath__prog_fd(dp),
+				  &both };
+	if (dispatcher_pin(progs, NPROGS))
 		fprintf(stderr, "prog_cost: warning: could not attach the "
 				"programs to a private veth; figures include "
 				"the XDP dispatcher's rebuild per call\n");
@@ -202,16 +222,22 @@ int main(int argc, char **argv)
 		fprintf(jf, "{\"bench\":\"prog_cost\",\"rounds\":%u,"
 			    "\"repeat\":%u,\"frames\":[", rounds, repeat);
 	}
-	printf("%-18s %-13s %8s %8s %8s %10s\n", "frame", "program",
-	       "min_ns", "med_ns", "max_ns", "vs_parse");
+	printf("%-18s %-13s %8s %8s %8s %10s %10s\n", "frame", "program",
+	       "min_ns", "med_ns", "max_ns", "vs_parse", "vs_records");
 	for (f = 0; f < 3; f++) {
-		double med[3];
+		double med[NPROGS];
 
 		for (r = 0; r < rounds; r++) {
-			for (i = 0; i < 3; i++) {
+			for (i = 0; i < NPROGS; i++) {
 				unsigned int left = repeat;
 				double sum = 0;
 
+				if (progs[i].cfg &&
+				    xpp_datapath__config_set(dp, progs[i].cfg)) {
+					fprintf(stderr, "prog_cost: config: "
+							"%s\n", strerror(errno));
+					return 1;
+				}
 				while (left) {
 					unsigned int n = left < batch ? left :
 									batch;
@@ -224,7 +250,7 @@ int main(int argc, char **argv)
 				progs[i].ns[r] = sum / repeat;
 			}
 		}
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < NPROGS; i++) {
 			qsort(progs[i].ns, rounds, sizeof(double), bench_cmp_double);
 			med[i] = progs[i].ns[rounds / 2];
 		}
@@ -232,20 +258,22 @@ int main(int argc, char **argv)
 			fprintf(jf, "%s{\"frame\":\"%s\",\"len\":%zu,"
 				    "\"programs\":[",
 				f ? "," : "", frames[f].name, frames[f].p.len);
-		for (i = 0; i < 3; i++) {
-			printf("%-18s %-13s %8.2f %8.2f %8.2f %9.2fx\n",
+		for (i = 0; i < NPROGS; i++) {
+			printf("%-18s %-13s %8.2f %8.2f %8.2f %9.2fx %9.2fx\n",
 			       frames[f].name, progs[i].name, progs[i].ns[0],
 			       med[i], progs[i].ns[rounds - 1],
-			       med[i] / med[1]);
+			       med[i] / med[1], med[i] / med[2]);
 			if (jf)
 				fprintf(jf, "%s{\"name\":\"%s\",\"min_ns\":%.3f,"
 					    "\"median_ns\":%.3f,\"max_ns\":%.3f,"
 					    "\"vs_parse_only\":%.3f,"
-					    "\"vs_xdp_drop\":%.3f}",
+					    "\"vs_xdp_drop\":%.3f,"
+					    "\"vs_records\":%.3f}",
 					i ? "," : "", progs[i].name,
 					progs[i].ns[0], med[i],
 					progs[i].ns[rounds - 1],
-					med[i] / med[1], med[i] / med[0]);
+					med[i] / med[1], med[i] / med[0],
+					med[i] / med[2]);
 		}
 		if (jf)
 			fprintf(jf, "]}");

@@ -58,7 +58,8 @@ for f in pc.values():
     ns = {p["name"]: p["median_ns"] for p in f["programs"]}
     # Measured, all three (parse-only and the full program are within
     # 10-15% of each other: their order is noise in a short run).
-    assert all(ns[k] > 0 for k in ("xdp_drop", "parse_only", "xdp_preprocd")), ns
+    assert all(ns[k] > 0 for k in ("xdp_drop", "parse_only", "xdp_preprocd",
+                                   "flows", "records+flows")), ns
 assert any(c["check"].startswith("saturation") for c in r["checks"])
 PYEOF
 	[ -z "$out" ] || fail "$(tail -1 <<<"$out")"
