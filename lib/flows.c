@@ -24,6 +24,13 @@ struct flow_entry {
 /* Entries read per batch by the scan. */
 #define SCAN_BATCH 256
 
+/* A flow the scan found due (why 0: forced). */
+struct due {
+	struct xpp_flow_key key;
+	__u32 why;
+	__u64 first_seen_ns;
+};
+
 struct xpp_flows {
 	int table_fd;
 	struct ring_buffer *ring;
@@ -32,7 +39,9 @@ struct xpp_flows {
 	int stop; /* the callback's negative value, passed on */
 	struct xpp_flow_key *keys;
 	struct flow_entry *vals;
-	struct xpp_flow_key *due;
+	/* The flows a scan ends, sorted before they go out. */
+	struct due *due;
+	size_t ndue, due_cap;
 };
 
 static int on_ring(void *ctx, void *data, size_t size)
@@ -60,8 +69,7 @@ struct xpp_flows *xpp_flows__new(const struct xpp_datapath *dp, xpp_flow_fn fn,
 	fl->ctx = ctx;
 	fl->keys = calloc(SCAN_BATCH, sizeof(*fl->keys));
 	fl->vals = calloc(SCAN_BATCH, sizeof(*fl->vals));
-	fl->due = calloc(SCAN_BATCH, sizeof(*fl->due));
-	if (!fl->keys || !fl->vals || !fl->due) {
+	if (!fl->keys || !fl->vals) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -124,16 +132,44 @@ static int flow_end(struct xpp_flows *fl, const struct xpp_flow_key *k,
 	return ret < 0 ? ret : 1;
 }
 
+static int due_add(struct xpp_flows *fl, const struct xpp_flow_key *k,
+		   __u32 why, __u64 first_seen_ns)
+{
+	if (fl->ndue == fl->due_cap) {
+		size_t cap = fl->due_cap ? fl->due_cap * 2 : SCAN_BATCH;
+		struct due *d = reallocarray(fl->due, cap, sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		fl->due = d;
+		fl->due_cap = cap;
+	}
+	fl->due[fl->ndue++] = (struct due){ *k, why, first_seen_ns };
+	return 0;
+}
+
+/* The order flows of one scan go out in: by first packet, then key, so
+ * that a capture gives its flows in the same order on every run (the
+ * table's own order depends on its random hash seed). */
+static int due_cmp(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->first_seen_ns != y->first_seen_ns)
+		return x->first_seen_ns < y->first_seen_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
 int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
 		    const struct xpp_config *cfg, bool force,
 		    unsigned int *ret_active)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in = 0, out = 0, count, i, ndue;
+	__u32 in = 0, out = 0, count, i;
 	unsigned int active = 0;
-	unsigned int whys[SCAN_BATCH];
 	bool first = true, last = false;
-	int n, ended = 0, ret;
+	int n, ended = 0, ret = 0;
+	size_t j;
 
 	n = xpp_flows__consume(fl);
 	if (n < 0)
@@ -144,32 +180,42 @@ int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
 					   &out, fl->keys, fl->vals, &count,
 					   &opts);
 		if (ret < 0) {
-			if (errno != ENOENT)
-				return -errno;
+			if (errno != ENOENT) {
+				ret = -errno;
+				fl->ndue = 0;
+				return ret;
+			}
 			last = true;
 		}
 		first = false;
 		in = out;
-		ndue = 0;
 		for (i = 0; i < count; i++) {
+			const struct xpp_flow *f = &fl->vals[i].f;
 			unsigned int why = xpp_flow_due(
-				&fl->vals[i].f, now, cfg->idle_timeout_ns,
+				f, now, cfg->idle_timeout_ns,
 				cfg->active_timeout_ns, cfg->end_grace_ns);
 
 			if (!why && !force) {
 				active++;
 				continue;
 			}
-			whys[ndue] = why;
-			fl->due[ndue++] = fl->keys[i];
-		}
-		for (i = 0; i < ndue; i++) {
-			ret = flow_end(fl, &fl->due[i], whys[i]);
-			if (ret < 0)
+			ret = due_add(fl, &fl->keys[i], why,
+				      f->bidir.first_seen_ns);
+			if (ret < 0) {
+				fl->ndue = 0;
 				return ret;
-			ended += ret;
+			}
 		}
 	}
+	qsort(fl->due, fl->ndue, sizeof(*fl->due), due_cmp);
+	ret = 0;
+	for (j = 0; j < fl->ndue && ret >= 0; j++) {
+		ret = flow_end(fl, &fl->due[j].key, fl->due[j].why);
+		ended += ret > 0;
+	}
+	fl->ndue = 0;
+	if (ret < 0)
+		return ret;
 	if (ret_active)
 		*ret_active = active;
 	return ended;
