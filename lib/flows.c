@@ -207,7 +207,8 @@ int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
 			}
 		}
 	}
-	qsort(fl->due, fl->ndue, sizeof(*fl->due), due_cmp);
+	if (fl->ndue)
+		qsort(fl->due, fl->ndue, sizeof(*fl->due), due_cmp);
 	ret = 0;
 	for (j = 0; j < fl->ndue && ret >= 0; j++) {
 		ret = flow_end(fl, &fl->due[j].key, fl->due[j].why);
