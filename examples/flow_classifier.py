@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Trains a traffic classifier on flows extracted from captures, then labels
+live flows from xdp-preprocd: training and inference read the same
+features, computed by the same kernel program (docs/flows.md).
+
+    # one or more captures per label
+    examples/flow_classifier.py train model.pkl web.pcap=web dns.pcap=dns
+    # label the flows of the running daemon as they end
+    examples/flow_classifier.py classify model.pkl \\
+        --socket /run/xdp-preprocd/control.sock --count 100
+    # or the flows of another capture
+    examples/flow_classifier.py classify model.pkl --capture test.pcap
+
+train runs `xdpctl extract CAPTURE --flows` on each capture and fits a
+scikit-learn random forest on the flows' behavioural features (sizes,
+inter-arrival times, TCP flags, durations: no addresses or ports, so the
+model learns how a kind of traffic behaves, not where it goes). classify
+prints one JSON object per flow: its 5-tuple, end reason and label.
+The daemon needs `flows = on` in its configuration.
+
+Needs Debian's python3-sklearn and python3-numpy.
+"""
+import argparse
+import json
+import pickle
+import socket
+import subprocess
+import sys
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+
+DIRS = ("bidirectional", "src2dst", "dst2src")
+PER_DIR = ("duration_ns", "packets", "bytes", "min_ps", "mean_ps",
+           "stddev_ps", "max_ps", "min_piat_ns", "mean_piat_ns",
+           "stddev_piat_ns", "max_piat_ns", "syn_packets", "ack_packets",
+           "psh_packets", "rst_packets", "fin_packets")
+FEATURES = ["protocol"] + [d + "_" + f for d in DIRS for f in PER_DIR]
+
+
+def features(flows):
+    """The feature matrix (flows x FEATURES) of NDJSON flow objects."""
+    return np.array([[float(f[k]) for k in FEATURES] for f in flows],
+                    dtype=np.float64).reshape(len(flows), len(FEATURES))
+
+
+def extract(xdpctl, capture):
+    """The flows of a capture, through the kernel program."""
+    out = subprocess.run([xdpctl, "extract", capture, "--flows",
+                          "--format", "ndjson", "--quiet"],
+                         stdout=subprocess.PIPE, check=True)
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def live_flows(path, count):
+    """Flows of the running daemon as they end (a flow subscription)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    req = {"cmd": "subscribe", "kind": "flows", "format": "ndjson"}
+    s.sendall(json.dumps(req).encode() + b"\n")
+    f = s.makefile("rb")
+    reply = json.loads(f.readline())
+    if not reply.get("ok"):
+        raise RuntimeError("subscribe refused: " +
+                           reply["error"]["message"])
+    n = 0
+    for line in f:
+        yield json.loads(line)
+        n += 1
+        if count and n >= count:
+            break
+    s.close()
+
+
+def train(args):
+    flows, labels = [], []
+    for spec in args.captures:
+        capture, sep, label = spec.rpartition("=")
+        if not sep or not capture or not label:
+            sys.exit(f"flow_classifier: {spec!r}: want CAPTURE=LABEL")
+        got = extract(args.xdpctl, capture)
+        if not got:
+            sys.exit(f"flow_classifier: {capture}: no flows")
+        flows += got
+        labels += [label] * len(got)
+    model = RandomForestClassifier(n_estimators=50, random_state=0)
+    model.fit(features(flows), labels)
+    with open(args.model, "wb") as f:
+        pickle.dump({"features": FEATURES, "model": model}, f)
+    print(f"trained on {len(flows)} flows, labels "
+          f"{sorted(set(labels))}", file=sys.stderr)
+
+
+def classify(args):
+    with open(args.model, "rb") as f:
+        saved = pickle.load(f)
+    if saved["features"] != FEATURES:
+        sys.exit("flow_classifier: the model was trained on other features")
+    model = saved["model"]
+    src = extract(args.xdpctl, args.capture) if args.capture else \
+        live_flows(args.socket, args.count)
+    for flow in src:
+        label = model.predict(features([flow]))[0]
+        print(json.dumps({k: flow[k] for k in (
+            "src_ip", "src_port", "dst_ip", "dst_port", "protocol",
+            "end_reason")} | {"label": label}), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--xdpctl", default="xdpctl",
+                   help="the xdpctl to extract with (default: on PATH)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="fit a model on labelled captures")
+    t.add_argument("model", help="file to write the model to")
+    t.add_argument("captures", nargs="+", metavar="CAPTURE=LABEL")
+    c = sub.add_parser("classify", help="label flows with a model")
+    c.add_argument("model")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--socket", help="the daemon's control socket")
+    g.add_argument("--capture", help="a capture file")
+    c.add_argument("--count", type=int, default=0,
+                   help="with --socket: stop after N flows")
+    args = p.parse_args()
+    try:
+        train(args) if args.cmd == "train" else classify(args)
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as e:
+        sys.exit(f"flow_classifier: {e}")
+
+
+if __name__ == "__main__":
+    main()
