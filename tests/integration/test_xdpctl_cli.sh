@@ -21,7 +21,7 @@ declare -A TAKES=(
 	[list]="socket json help"
 	[stats]="watch iterations socket json help"
 	[tail]="format count proto port socket help"
-	[extract]="format output quiet help"
+	[extract]="format output quiet flows idle-timeout active-timeout accounting splt columns flow-table-size help"
 	[config]="socket json help"
 	[version]="socket json help"
 )
@@ -29,6 +29,8 @@ declare -A TAKES=(
 declare -A VALUE=(
 	[mode]=native [socket]=$NOSOCK [watch]=1 [iterations]=2 [format]=csv
 	[count]=3 [proto]=6 [port]=53 [output]=$T/out
+	[idle-timeout]=5 [active-timeout]=10 [accounting]=ip [splt]=4
+	[columns]=nfstream [flow-table-size]=2048
 )
 # Arguments that make each command's line valid otherwise.
 declare -A ARGS=(
