@@ -175,7 +175,7 @@ CONV_ROW = re.compile(
     r"^(\S+)\s+<->\s+(\S+)\s+"
     r"(\d+)\s+([\d,]+ \S*bytes|[\d,]+ [kMGT]B)\s+"
     r"(\d+)\s+([\d,]+ \S*bytes|[\d,]+ [kMGT]B)\s+"
-    r"(\d+)\s+([\d,]+ \S*bytes|[\d,]+ [kMGT]B)\s+([\d.]+)\s+([\d.]+)\s*$")
+    r"(\d+)\s+([\d,]+ \S*bytes|[\d,]+ [kMGT]B)\s+(-?[\d.]+)\s+([\d.]+)\s*$")
 SI = {"bytes": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 
 
@@ -325,7 +325,8 @@ def argus(cap, tmp):
     return flows
 
 
-ARGUS_PROTOS = {"ipv6-icmp": 58, "icmp6": 58, "ipv6-frag": 44,
+# (argus names UDP to port 9000 "udt", by the port)
+ARGUS_PROTOS = {"udt": 17, "ipv6-icmp": 58, "icmp6": 58, "ipv6-frag": 44,
                 "ipv6-opts": 60, "ipv6-route": 43, "ipv6-nonxt": 59}
 
 
@@ -590,6 +591,15 @@ def split_cause(tool, m, t):
             all(f.end == "end" for f in sorted(m, key=lambda f: f.first)[:-1]):
         return "%s does not end a TCP flow at FIN or RST: a 5-tuple used " \
                "again stays in one record" % tool
+    if len(m) > len(t) and tool in ("tshark", "tcptrace") and \
+            m[0].key[1] == 6 and \
+            all(f.end == "end" for f in sorted(m, key=lambda f: f.first)[:-1]):
+        return "ours ends a TCP flow 1 s after its end (RST, or FINs both " \
+               "ways) and begins another with the next packet; %s keeps " \
+               "packets without a new SYN in the connection" % tool
+    if len(m) < len(t) and tool == "argus" and m[0].key[1] != 6:
+        return "argus ends a record after its own idle time (-X: its " \
+               "defaults), ours after a day"
     if len(m) != len(t) and tool == "argus" and m[0].key[1] == 6 and \
             any(f.end == "end" for f in m):
         return "argus starts a new record at a SYN after a TCP end; a " \
@@ -604,6 +614,9 @@ def only_ours_cause(tool, f, fl, mine, theirs, done):
     if later and tool == "tshark" and v == 6:
         return "fragments: tshark (reassembly off) puts IPv6 non-first " \
                "fragments in no conversation table"
+    if later and tool == "tcptrace":
+        return "fragments: tcptrace skips non-first fragments (no TCP " \
+               "header)"
     if later and tool in ("argus", "nfdump"):
         return frag_cause(tool, f.key, mine, theirs, done)
     if tool == "nfdump" and v == 6 and "ipv6_ext" in fl:

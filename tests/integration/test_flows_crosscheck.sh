@@ -47,12 +47,25 @@ test_suite_corpus() {
 	check corpus "$T/corpus.pcap"
 }
 
-# Differences in two seed captures not explained yet (docs/flows.md,
-# "Not explained yet"): their number is pinned, so that any change shows.
-declare -A PINNED=([links.pcapng]=8 [small.pcapng]=5)
+# Differences not explained yet (docs/flows.md, "Not explained yet"):
+# their number is pinned, so that any change shows.
+declare -A PINNED=([links.pcapng]=8 [small.pcapng]=5 [fragments.pcap]=1
+	[idle_exact.pcap]=1 [ipv6.pcap]=1 [mixed.pcap]=3)
+
+# pinned_or_check NAME CAPTURE
+pinned_or_check() {
+	local n
+	if [ -z "${PINNED[$1]:-}" ]; then
+		check "$1" "$2"
+		return
+	fi
+	n=$("$PY" "$XC" "$2" --xdpctl "$XDPCTL" 2>&1 | grep -c UNEXPLAINED)
+	expect_eq "$1 unexplained" "$n" "${PINNED[$1]}"
+	diag "$1: $n differences not explained yet (pinned)"
+}
 
 test_fuzz_seed_captures() {
-	local f b n
+	local f b
 	for f in "$SRC"/tests/fuzz/corpus/pcap/*; do
 		b=$(basename "$f")
 		if [ "$b" = nrb-bad-option.pcapng ]; then
@@ -63,17 +76,23 @@ test_fuzz_seed_captures() {
 				check "$b" "$f"
 			continue
 		fi
-		if [ -z "${PINNED[$b]:-}" ]; then
-			check "$b" "$f"
-			continue
-		fi
-		n=$("$PY" "$XC" "$f" --xdpctl "$XDPCTL" 2>&1 | grep -c UNEXPLAINED)
-		expect_eq "$b unexplained" "$n" "${PINNED[$b]}"
-		diag "$b: $n differences not explained yet (pinned)"
+		pinned_or_check "$b" "$f"
+	done
+}
+
+# The crafted captures of the flow features' reference (one scenario
+# each, and all of them merged).
+test_flow_reference_captures() {
+	local f
+	"$PY" "$SRC/tests/flows/make_captures.py" "$T/mc" >/dev/null ||
+		{ fail "make_captures.py"; return; }
+	for f in "$T"/mc/*; do
+		pinned_or_check "$(basename "$f")" "$f"
 	done
 }
 
 run_case test_real_traffic
 run_case test_suite_corpus
 run_case test_fuzz_seed_captures
+run_case test_flow_reference_captures
 tap_end
