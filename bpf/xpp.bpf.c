@@ -1392,6 +1392,10 @@ static __always_inline int flow_update(struct xpp_flow_entry *e,
 	bpf_spin_lock(&e->lock);
 	why = xpp_flow_due(&e->f, in->ts, cfg->idle_timeout_ns,
 			   cfg->active_timeout_ns, cfg->end_grace_ns);
+	/* A new connection after the end does not wait for the grace. */
+	if (!why && e->f.tcp_state & XPP_FLOW_ENDED && in->tcp &&
+	    (in->tcp_flags & (TCPF(SYN) | TCPF(ACK))) == TCPF(SYN))
+		why = XPP_END_END;
 	if (why) {
 		s->x.flow = e->f;
 		flow_begin(&e->f, in);

@@ -583,10 +583,6 @@ def split_cause(tool, m, t):
     if len(m) > len(t) and len({(f.vlan, f.ifindex) for f in m}) > 1:
         return "ours keys flows by VLAN id and interface too; %s does " \
                "not" % tool
-    if len(m) < len(t) and all(f.end == "end" for f in m) and \
-            tool in ("tshark", "tcptrace", "argus") and m[0].key[1] == 6:
-        return "end grace: a new TCP connection of the same 5-tuple within " \
-               "1 s of the end joins our ended flow; %s starts another" % tool
     if len(m) > len(t) and tool in ("argus", "nfdump") and \
             all(f.end == "end" for f in sorted(m, key=lambda f: f.first)[:-1]):
         return "%s does not end a TCP flow at FIN or RST: a 5-tuple used " \

@@ -36,8 +36,9 @@ docs/record.md):
 Expiry is the one of docs/flows.md:
 - per packet, before counting it: if its flow is due (the earliest of
   end_ns + 1 s, last_seen + idle, first_seen + active; on a tie end, idle,
-  active; due when t >= the due time) it is exported with that reason and
-  a new flow of the same key begins with this packet;
+  active; due when t >= the due time), or it has ended and the packet is
+  a SYN without ACK (reason end), it is exported with that reason and a
+  new flow of the same key begins with this packet;
 - the user-space scan, on the capture's clock (its latest timestamp so
   far, over every frame a program sees): before the first frame that
   takes the clock a second or more past the last scan (or past the first
@@ -831,6 +832,11 @@ def flows(capture, opts, notes=None):
         f = table.get(k)
         if f is not None:
             due, why = f.due(idle, active)
+            # A new connection (a SYN without ACK) after the end does not
+            # wait for the grace: the ended flow goes out now.
+            if p.t < due and f.end_ns is not None and p.proto == 6 and \
+                    p.flags & 0x12 == 0x02:
+                due, why = p.t, END
             if p.t >= due:
                 out.append(f.record(why, acct, splt))
                 f = None
