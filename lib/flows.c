@@ -160,56 +160,91 @@ static int due_cmp(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
-		    const struct xpp_config *cfg, bool force,
-		    unsigned int *ret_active)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in = 0, out = 0, count, i;
-	unsigned int active = 0;
-	bool first = true, last = false;
-	int n, ended = 0, ret = 0;
-	size_t j;
+/* What a walk of the table does with each batch of entries it read. */
+typedef int (*batch_fn)(struct xpp_flows *fl, unsigned int count, void *ctx);
 
-	n = xpp_flows__consume(fl);
-	if (n < 0)
-		return n;
+/*
+ * Reads the whole table in batches (lookup_batch) and hands each to fn.
+ * Returns fn's first negative value, or 0.
+ */
+static int table_walk(struct xpp_flows *fl, __u64 elem_flags, batch_fn fn,
+		      void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = elem_flags);
+	__u32 in = 0, out = 0, count;
+	bool first = true, last = false;
+	int ret;
+
 	while (!last) {
 		count = SCAN_BATCH;
 		ret = bpf_map_lookup_batch(fl->table_fd, first ? NULL : &in,
 					   &out, fl->keys, fl->vals, &count,
 					   &opts);
 		if (ret < 0) {
-			if (errno != ENOENT) {
-				ret = -errno;
-				fl->ndue = 0;
-				return ret;
-			}
+			if (errno != ENOENT)
+				return -errno;
 			last = true;
 		}
 		first = false;
 		in = out;
-		for (i = 0; i < count; i++) {
-			const struct xpp_flow *f = &fl->vals[i].f;
-			unsigned int why = xpp_flow_due(
-				f, now, cfg->idle_timeout_ns,
-				cfg->active_timeout_ns, cfg->end_grace_ns);
+		ret = fn(fl, count, ctx);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
 
-			if (!why && !force) {
-				active++;
-				continue;
-			}
-			ret = due_add(fl, &fl->keys[i], why,
-				      f->bidir.first_seen_ns);
-			if (ret < 0) {
-				fl->ndue = 0;
-				return ret;
-			}
+struct scan {
+	uint64_t now;
+	const struct xpp_config *cfg;
+	bool force;
+	bool one_iface; /* force only the flows of ifindex */
+	unsigned int ifindex;
+	unsigned int active;
+};
+
+/* Notes the due (or forced) flows of one batch; they end after the walk. */
+static int scan_batch(struct xpp_flows *fl, unsigned int count, void *ctx)
+{
+	struct scan *sc = ctx;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		const struct xpp_flow *f = &fl->vals[i].f;
+		unsigned int why = xpp_flow_due(f, sc->now,
+						sc->cfg->idle_timeout_ns,
+						sc->cfg->active_timeout_ns,
+						sc->cfg->end_grace_ns);
+		bool forced = sc->force && (!sc->one_iface ||
+					    fl->keys[i].ifindex == sc->ifindex);
+
+		if (!why && !forced) {
+			sc->active++;
+			continue;
 		}
+		ret = due_add(fl, &fl->keys[i], why, f->bidir.first_seen_ns);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int scan(struct xpp_flows *fl, struct scan *sc, unsigned int *ret_active)
+{
+	int n, ended = 0, ret;
+	size_t j;
+
+	n = xpp_flows__consume(fl);
+	if (n < 0)
+		return n;
+	ret = table_walk(fl, 0, scan_batch, sc);
+	if (ret < 0) {
+		fl->ndue = 0;
+		return ret;
 	}
 	if (fl->ndue)
 		qsort(fl->due, fl->ndue, sizeof(*fl->due), due_cmp);
-	ret = 0;
 	for (j = 0; j < fl->ndue && ret >= 0; j++) {
 		ret = flow_end(fl, &fl->due[j].key, fl->due[j].why);
 		ended += ret > 0;
@@ -218,8 +253,122 @@ int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
 	if (ret < 0)
 		return ret;
 	if (ret_active)
-		*ret_active = active;
+		*ret_active = sc->active;
 	return ended;
+}
+
+int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
+		    const struct xpp_config *cfg, bool force,
+		    unsigned int *ret_active)
+{
+	struct scan sc = { .now = now, .cfg = cfg, .force = force };
+
+	return scan(fl, &sc, ret_active);
+}
+
+int xpp_flows__scan_iface(struct xpp_flows *fl, uint64_t now,
+			  const struct xpp_config *cfg, unsigned int ifindex,
+			  unsigned int *ret_active)
+{
+	struct scan sc = { .now = now, .cfg = cfg, .force = true,
+			   .one_iface = true, .ifindex = ifindex };
+
+	return scan(fl, &sc, ret_active);
+}
+
+struct top {
+	struct xpp_flow_export *heap; /* a min-heap on bidirectional bytes */
+	unsigned int cap, n, total;
+};
+
+static uint64_t top_bytes(const struct top *t, unsigned int i)
+{
+	return t->heap[i].flow.bidir.bytes;
+}
+
+static void top_swap(struct top *t, unsigned int a, unsigned int b)
+{
+	struct xpp_flow_export x = t->heap[a];
+
+	t->heap[a] = t->heap[b];
+	t->heap[b] = x;
+}
+
+/* Moves entry i down to its place among the first n (the smallest on
+ * top). */
+static void top_sift_down(struct top *t, unsigned int i, unsigned int n)
+{
+	for (;;) {
+		unsigned int l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && top_bytes(t, l) < top_bytes(t, m))
+			m = l;
+		if (r < n && top_bytes(t, r) < top_bytes(t, m))
+			m = r;
+		if (m == i)
+			return;
+		top_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void top_add(struct top *t, const struct xpp_flow_key *k,
+		    const struct xpp_flow *f)
+{
+	unsigned int i;
+
+	if (t->n == t->cap) {
+		if (f->bidir.bytes <= top_bytes(t, 0))
+			return;
+		t->heap[0].key = *k;
+		t->heap[0].flow = *f;
+		top_sift_down(t, 0, t->n);
+		return;
+	}
+	i = t->n++;
+	t->heap[i].key = *k;
+	t->heap[i].end_reason = 0;
+	t->heap[i].flow = *f;
+	while (i && top_bytes(t, (i - 1) / 2) > top_bytes(t, i)) {
+		top_swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static int top_batch(struct xpp_flows *fl, unsigned int count, void *ctx)
+{
+	struct top *t = ctx;
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		top_add(t, &fl->keys[i], &fl->vals[i].f);
+	t->total += count;
+	return 0;
+}
+
+int xpp_flows__top(struct xpp_flows *fl, struct xpp_flow_export *ret,
+		   unsigned int n, unsigned int *ret_n,
+		   unsigned int *ret_total)
+{
+	struct top t = { .heap = ret, .cap = n };
+	unsigned int i;
+	int err;
+
+	if (!n)
+		return -EINVAL;
+	/* Each entry copied under its lock: no half-updated flow. */
+	err = table_walk(fl, BPF_F_LOCK, top_batch, &t);
+	if (err)
+		return err;
+	/* Heap order to largest first: take the smallest to the end. */
+	for (i = t.n; i > 1; i--) {
+		top_swap(&t, 0, i - 1);
+		top_sift_down(&t, 0, i - 1);
+	}
+	*ret_n = t.n;
+	if (ret_total)
+		*ret_total = t.total;
+	return 0;
 }
 
 double xpp_flow_mean(uint64_t n, uint64_t s)

@@ -49,6 +49,20 @@ int xpp_flows__consume(struct xpp_flows *fl);
 int xpp_flows__scan(struct xpp_flows *fl, uint64_t now,
 		    const struct xpp_config *cfg, bool force,
 		    unsigned int *ret_active);
+/* A scan that forces the flows of one interface (an interface detached
+ * or gone) and ends the others only when due. */
+int xpp_flows__scan_iface(struct xpp_flows *fl, uint64_t now,
+			  const struct xpp_config *cfg, unsigned int ifindex,
+			  unsigned int *ret_active);
+/*
+ * A read-only snapshot of the table: the n flows with the most
+ * bidirectional bytes into ret (largest first, end_reason 0), how many
+ * in *ret_n and the flows read in *ret_total. Deletes nothing and takes
+ * no flow from the ring. Returns 0 or a negative errno.
+ */
+int xpp_flows__top(struct xpp_flows *fl, struct xpp_flow_export *ret,
+		   unsigned int n, unsigned int *ret_n,
+		   unsigned int *ret_total);
 
 /*
  * The flow record of an ended flow: oriented from its initiator, times

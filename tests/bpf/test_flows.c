@@ -62,14 +62,15 @@ static bool set_config(void)
 	return ASSERT_OK(xpp_datapath__config_set(xt.dp, &fcfg), "config_set");
 }
 
-/* Runs p as captured at t (ns since the epoch), then takes what the
- * program ended. */
-static bool run_at(const struct pkt *p, __u64 t)
+/* Runs p as captured at t (ns since the epoch) on interface ifindex,
+ * then takes what the program ended. */
+static bool run_on(const struct pkt *p, __u64 t, __u32 ifindex)
 {
 	struct xpp_frame_meta m = {
 		.magic = XPP_FRAME_META_MAGIC,
 		.wire_len = p->len,
 		.ts_ns = t,
+		.ifindex = ifindex,
 		.pkt_type = XPP_FRAME_META_NO_PKT_TYPE,
 	};
 	__u32 verdict;
@@ -77,6 +78,11 @@ static bool run_at(const struct pkt *p, __u64 t)
 	return ASSERT_OK(xdp_run_meta(p, &m, &verdict), "test run") &&
 	       ASSERT_EQ(verdict, XDP_PASS, "verdict") &&
 	       ASSERT_GE(xpp_flows__consume(fl), 0, "consume");
+}
+
+static bool run_at(const struct pkt *p, __u64 t)
+{
+	return run_on(p, t, 0);
 }
 
 static void tcp4(struct pkt *p, const char *src, const char *dst,
@@ -548,6 +554,56 @@ static void test_two_cpus(void)
 	ASSERT_EQ(ended[0].flow.src2dst.packets, 100000, "src2dst packets");
 }
 
+/*
+ * The top view reads the table and ends nothing; a scan for one
+ * interface forces its flows out and leaves the others (those not due)
+ * in the table: what the daemon does at a detach.
+ */
+static void test_top_and_scan_iface(void)
+{
+	static const struct {
+		__u32 ifindex;
+		uint16_t port;
+		int packets;
+	} c[] = { { 7, 1, 3 }, { 8, 2, 1 }, { 8, 3, 5 } };
+	struct xpp_flow_export top[4];
+	unsigned int n, total, active;
+	struct pkt p;
+	size_t i;
+	int k;
+
+	if (!flows_reset())
+		return;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		pkt_frame_udp4(&p, V4A, V4B, c[i].port, 99, 0);
+		for (k = 0; k < c[i].packets; k++)
+			if (!run_on(&p, T0 + k, c[i].ifindex))
+				return;
+	}
+	if (!ASSERT_OK(xpp_flows__top(fl, top, 2, &n, &total), "top") ||
+	    !ASSERT_EQ(n, 2, "flows in the top") ||
+	    !ASSERT_EQ(total, 3, "flows read"))
+		return;
+	ASSERT_EQ(top[0].flow.bidir.packets, 5, "largest first");
+	ASSERT_EQ(top[0].key.ifindex, 8, "its interface");
+	ASSERT_EQ(top[1].flow.bidir.packets, 3, "then the next");
+	ASSERT_EQ(top[1].end_reason, 0, "no end reason");
+	if (!ASSERT_OK(xpp_flows__top(fl, top, 4, &n, NULL), "top of 4") ||
+	    !ASSERT_EQ(n, 3, "every flow") ||
+	    !ASSERT_EQ(top[2].flow.bidir.packets, 1, "the smallest last") ||
+	    !ASSERT_EQ(nended, 0, "the top ended nothing"))
+		return;
+	if (!ASSERT_EQ(xpp_flows__scan_iface(fl, T0 + 10, &fcfg, 7, &active),
+		       1, "flows of interface 7 ended") ||
+	    !ASSERT_EQ(active, 2, "the others stay"))
+		return;
+	ASSERT_EQ(ended[0].key.ifindex, 7, "interface");
+	ASSERT_EQ(ended[0].end_reason, XPP_END_FORCED, "end_reason");
+	ASSERT_EQ(ended[0].flow.bidir.packets, 3, "packets");
+	end_all();
+	ASSERT_EQ(nended, 3, "then the rest");
+}
+
 /* Flows off: nothing in the table, records as before. */
 static void test_flows_off(void)
 {
@@ -580,4 +636,5 @@ TAP_GROUP(xdp_flow_tests,
 	  TAP_CASE(test_wide_squares),
 	  TAP_CASE(test_table_full),
 	  TAP_CASE(test_two_cpus),
+	  TAP_CASE(test_top_and_scan_iface),
 	  TAP_CASE(test_flows_off));
