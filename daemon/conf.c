@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "datapath.h"
+#include "flows.h"
 #include "proto.h"
 #include "util.h"
 
@@ -192,7 +193,8 @@ static int get_wakeup_bytes(const struct xpp_conf *c, char *buf, size_t sz)
 	return print_size(buf, sz, c->wakeup_bytes);
 }
 
-#define UINT_KEY(fn, field, key, lo, hi)                                      \
+/* A whole number within [lo, hi], stored times scale (seconds as ns). */
+#define SCALED_KEY(fn, field, key, lo, hi, scale)                             \
 	static int set_##fn(struct xpp_conf *c, const char *v, char *err,    \
 			    size_t sz)                                        \
 	{                                                                     \
@@ -203,13 +205,15 @@ static int get_wakeup_bytes(const struct xpp_conf *c, char *buf, size_t sz)
 					"to %llu",                            \
 				    v, (unsigned long long)(lo),              \
 				    (unsigned long long)(hi));                \
-		c->field = n;                                                 \
+		c->field = n * (scale);                                       \
 		return 0;                                                     \
 	}                                                                     \
 	static int get_##fn(const struct xpp_conf *c, char *buf, size_t sz)  \
 	{                                                                     \
-		return snprintf(buf, sz, "%u", (unsigned int)c->field);       \
+		return snprintf(buf, sz, "%llu",                              \
+				(unsigned long long)c->field / (scale));      \
 	}
+#define UINT_KEY(fn, field, key, lo, hi) SCALED_KEY(fn, field, key, lo, hi, 1)
 
 UINT_KEY(flush, flush_ms, "flush_interval_ms", 1, 1000)
 UINT_KEY(wakeup, wakeup_percent, "wakeup_fill_percent", 0, 100)
@@ -219,6 +223,81 @@ UINT_KEY(max_subscribers, max_subscribers, "max_subscribers", 0, 65536)
 UINT_KEY(subscriber_queue, subscriber_queue, "subscriber_queue", 16,
 	 1 << 20)
 UINT_KEY(sample, dp.sample_n, "sample", 1, 1U << 31)
+SCALED_KEY(idle_timeout, dp.idle_timeout_ns, "idle_timeout", 1,
+	   XPP_TIMEOUT_MAX, 1000000000ULL)
+SCALED_KEY(active_timeout, dp.active_timeout_ns, "active_timeout", 1,
+	   XPP_TIMEOUT_MAX, 1000000000ULL)
+UINT_KEY(flow_splt, dp.splt_len, "flow_splt", 1, XPP_SPLT_MAX)
+UINT_KEY(flow_table_size, flow_entries, "flow_table_size",
+	 XPP_FLOW_ENTRIES_MIN, XPP_FLOW_ENTRIES_MAX)
+
+/* An on|off key: a bit of the program's configuration, set by on (or by
+ * off, when inverted). */
+static int set_switch(struct xpp_conf *c, const char *key, __u32 bit,
+		      bool inverted, const char *v, char *err, size_t sz)
+{
+	bool on;
+
+	if (!strcmp(v, "on"))
+		on = true;
+	else if (!strcmp(v, "off"))
+		on = false;
+	else
+		return fail(err, sz, "%s '%s': want on or off", key, v);
+	if (on != inverted)
+		c->dp.flags |= bit;
+	else
+		c->dp.flags &= ~bit;
+	return 0;
+}
+
+static int get_switch(const struct xpp_conf *c, __u32 bit, bool inverted,
+		      char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s",
+			!(c->dp.flags & bit) == inverted ? "on" : "off");
+}
+
+static int set_records(struct xpp_conf *c, const char *v, char *err, size_t sz)
+{
+	return set_switch(c, "records", XPP_CFG_NO_RECORDS, true, v, err, sz);
+}
+
+static int get_records(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return get_switch(c, XPP_CFG_NO_RECORDS, true, buf, sz);
+}
+
+static int set_flows(struct xpp_conf *c, const char *v, char *err, size_t sz)
+{
+	return set_switch(c, "flows", XPP_CFG_FLOWS, false, v, err, sz);
+}
+
+static int get_flows(const struct xpp_conf *c, char *buf, size_t sz)
+{
+	return get_switch(c, XPP_CFG_FLOWS, false, buf, sz);
+}
+
+static int set_flow_accounting(struct xpp_conf *c, const char *v, char *err,
+			       size_t sz)
+{
+	unsigned int a;
+
+	if (xpp_flow_accounting_parse(v, &a))
+		return fail(err, sz,
+			    "flow_accounting '%s': want link, ip, transport or "
+			    "payload",
+			    v);
+	c->dp.flow_accounting = a;
+	return 0;
+}
+
+static int get_flow_accounting(const struct xpp_conf *c, char *buf,
+			       size_t sz)
+{
+	return snprintf(buf, sz, "%s",
+			xpp_flow_accounting_name(c->dp.flow_accounting));
+}
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "err",	   [LOG_WARNING] = "warning",
@@ -566,6 +645,13 @@ static const struct key keys[] = {
 	{ "filter_ports", true, set_filter_ports, get_filter_ports },
 	{ "verdict", true, set_verdict, get_verdict },
 	{ "reattach", true, set_reattach, get_reattach },
+	{ "records", true, set_records, get_records },
+	{ "flows", true, set_flows, get_flows },
+	{ "idle_timeout", true, set_idle_timeout, get_idle_timeout },
+	{ "active_timeout", true, set_active_timeout, get_active_timeout },
+	{ "flow_accounting", true, set_flow_accounting, get_flow_accounting },
+	{ "flow_splt", true, set_flow_splt, get_flow_splt },
+	{ "flow_table_size", false, set_flow_table_size, get_flow_table_size },
 	{ "attach", false, set_attach, get_attach },
 };
 
@@ -575,8 +661,10 @@ const char *const xpp_conf_keys[] = {
 	"wakeup_bytes",	    "max_clients",	  "max_request_bytes",
 	"max_subscribers",  "subscriber_queue",  "log_level",
 	"sample",	    "filter_proto",	  "filter_ports",
-	"verdict",	    "reattach",		  "attach",
-	NULL,
+	"verdict",	    "reattach",		  "records",
+	"flows",	    "idle_timeout",	  "active_timeout",
+	"flow_accounting",  "flow_splt",	  "flow_table_size",
+	"attach",	    NULL,
 };
 
 static const struct key *key_find(const char *name)
@@ -596,6 +684,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	strcpy(c->socket_path, XPP_DEFAULT_SOCKET);
 	strcpy(c->admin_group, XPP_DEFAULT_ADMIN_GROUP);
 	c->ring_bytes = XPP_RING_BYTES_DEFAULT;
+	c->flow_entries = XPP_FLOW_ENTRIES_DEFAULT;
 	c->flush_ms = 5;
 	c->wakeup_percent = 50;
 	c->max_clients = 64;

@@ -33,6 +33,7 @@ struct xpp_conf {
 	char socket_path[108]; /* sizeof(sun_path) */
 	char admin_group[64];
 	unsigned int ring_bytes;
+	unsigned int flow_entries; /* the kernel's flow table */
 	unsigned int flush_ms;
 	unsigned int wakeup_percent;
 	unsigned int wakeup_bytes; /* when non-zero, instead of the percent */
@@ -42,7 +43,7 @@ struct xpp_conf {
 	unsigned int subscriber_queue;
 	int log_level;
 	bool reattach; /* attach again interfaces that come back */
-	struct xpp_config dp; /* sampling, filters, verdict */
+	struct xpp_config dp; /* sampling, filters, verdict, flows */
 	struct xpp_conf_attach attach[XPP_CONF_MAX_ATTACH];
 	unsigned int n_attach;
 };

@@ -231,6 +231,19 @@ static void on_ifevent(enum ifwatch_event event, unsigned int ifindex,
 		o->sink.ifaces_changed(o->sink.userdata);
 }
 
+/* Adopted pins keep the size they were made with: say so when the
+ * configuration asks for another. */
+static void pinned_size_check(const char *what, const char *unit,
+			      unsigned int pinned, const char *key,
+			      unsigned int configured, const char *root)
+{
+	if (pinned != configured)
+		pr_warn("the pinned %s %u %s, not the configured %s %u: to "
+			"resize, detach everything, stop the daemon and "
+			"remove %s",
+			what, pinned, unit, key, configured, root);
+}
+
 struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 			      const struct drain_sink *sink)
 {
@@ -248,6 +261,7 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 	if (r)
 		goto fail;
 	opts.ring_bytes = conf->ring_bytes;
+	opts.flow_entries = conf->flow_entries;
 	opts.pin_root = conf->pin_root;
 	opts.errbuf = err;
 	opts.errbuf_sz = sizeof(err);
@@ -258,12 +272,13 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 	}
 	if (xpp_datapath__adopted(o->dp)) {
 		pr_info("adopted the maps pinned under %s", conf->pin_root);
-		if (xpp_datapath__ring_bytes(o->dp) != conf->ring_bytes)
-			pr_warn("the pinned rings hold %u bytes each, not the "
-				"configured ring_size %u: to resize, detach "
-				"everything, stop the daemon and remove %s",
-				xpp_datapath__ring_bytes(o->dp),
-				conf->ring_bytes, conf->pin_root);
+		pinned_size_check("rings hold", "bytes each",
+				  xpp_datapath__ring_bytes(o->dp), "ring_size",
+				  conf->ring_bytes, conf->pin_root);
+		pinned_size_check("flow table holds", "flows",
+				  xpp_datapath__flow_entries(o->dp),
+				  "flow_table_size", conf->flow_entries,
+				  conf->pin_root);
 	} else {
 		pr_info("created and pinned the maps under %s", conf->pin_root);
 	}

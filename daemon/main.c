@@ -184,13 +184,15 @@ static void reload(struct manager *m, const struct cli *cli)
 	if (strcmp(next.pin_root, m->conf.pin_root) ||
 	    strcmp(next.socket_path, m->conf.socket_path) ||
 	    strcmp(next.admin_group, m->conf.admin_group) ||
-	    next.ring_bytes != m->conf.ring_bytes)
-		pr_warn("pin_root, socket, admin_group and ring_size take "
-			"effect at the next restart only");
+	    next.ring_bytes != m->conf.ring_bytes ||
+	    next.flow_entries != m->conf.flow_entries)
+		pr_warn("pin_root, socket, admin_group, ring_size and "
+			"flow_table_size take effect at the next restart only");
 	strcpy(next.pin_root, m->conf.pin_root);
 	strcpy(next.socket_path, m->conf.socket_path);
 	strcpy(next.admin_group, m->conf.admin_group);
 	next.ring_bytes = m->conf.ring_bytes;
+	next.flow_entries = m->conf.flow_entries;
 	m->conf = next;
 	manager_apply_conf(m);
 	dp_owner_attach_configured(m->dp);
