@@ -12,6 +12,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "dp-owner.h"
+#include "flows.h"
+#include "format.h"
 #include "log.h"
 #include "names.h"
 #include "proto.h"
@@ -125,6 +127,25 @@ static json_object *iface_json(struct manager *m, const struct iface *i,
 	return counters_json(iface_ident(m, i), &c);
 }
 
+/* The daemon's flows: the table as of the last scan, what was exported
+ * by end reason, what flow subscribers lost. */
+static json_object *flows_json(struct manager *m, const struct dp_status *st)
+{
+	json_object *o = json_object_new_object(),
+		    *ex = json_object_new_object();
+	unsigned int why;
+
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(st->flows_on));
+	add_u64(o, "active", st->flows.active);
+	add_u64(o, "table_size", st->flows.table_size);
+	for (why = XPP_END_IDLE; why <= XPP_END_RESOURCES; why++)
+		add_u64(ex, xpp_flow_end_name(why), st->flows.exported[why]);
+	json_object_object_add(o, "exported", ex);
+	add_u64(o, "lost_to_subscribers", subscriptions_flows_lost(m->subs));
+	return o;
+}
+
 static json_object *daemon_json(struct manager *m)
 {
 	json_object *o = json_object_new_object(), *lat = json_object_new_object();
@@ -154,6 +175,7 @@ static json_object *daemon_json(struct manager *m)
 	json_object_object_add(o, "delivery_latency_ns", lat);
 	add_u64(o, "clients", control_client_count(m->control));
 	add_u64(o, "subscribers", subscriptions_count(m->subs));
+	json_object_object_add(o, "flows", flows_json(m, &st));
 	return o;
 }
 
@@ -361,6 +383,99 @@ static json_object *cmd_subscribe(struct manager *m, struct conn *c,
 	return NULL; /* the connection is a stream now */
 }
 
+/* The name of an attached interface, for people; NULL when none. */
+static const char *iface_name(struct manager *m, unsigned int ifindex)
+{
+	const struct iface *i;
+
+	for (i = dp_owner_ifaces(m->dp); i; i = i->next)
+		if (i->ifindex == ifindex)
+			return i->name;
+	return NULL;
+}
+
+static void add_dir(json_object *o, const char *prefix,
+		    const struct xpp_flow_dir *d)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%spackets", prefix);
+	add_u64(o, key, d->packets);
+	snprintf(key, sizeof(key), "%sbytes", prefix);
+	add_u64(o, key, d->bytes);
+}
+
+/* One flow of the table as flows_top shows it; now_ns: wall clock. */
+static json_object *flow_top_json(struct manager *m,
+				  const struct xpp_flow_record *f,
+				  uint64_t now_ns)
+{
+	const struct xpp_flow_dir *b = &f->flow.bidir;
+	json_object *o = json_object_new_object();
+	const char *name = iface_name(m, f->ifindex);
+	char addr[64];
+
+	add_u64(o, "ifindex", f->ifindex);
+	json_object_object_add(o, "iface",
+			       name ? json_object_new_string(name) : NULL);
+	add_u64(o, "vlan_id", f->vlan_id);
+	add_u64(o, "ip_version", f->ip_version);
+	add_u64(o, "protocol", f->proto);
+	xpp_addr_str(f->src_ip, addr, sizeof(addr));
+	json_object_object_add(o, "src_ip", json_object_new_string(addr));
+	add_u64(o, "src_port", f->src_port);
+	xpp_addr_str(f->dst_ip, addr, sizeof(addr));
+	json_object_object_add(o, "dst_ip", json_object_new_string(addr));
+	add_u64(o, "dst_port", f->dst_port);
+	add_dir(o, "bidirectional_", b);
+	add_dir(o, "src2dst_", &f->flow.src2dst);
+	add_dir(o, "dst2src_", &f->flow.dst2src);
+	add_u64(o, "bidirectional_first_seen_ns", b->first_seen_ns);
+	add_u64(o, "bidirectional_last_seen_ns", b->last_seen_ns);
+	add_u64(o, "bidirectional_duration_ns",
+		b->last_seen_ns - b->first_seen_ns);
+	add_u64(o, "age_ns",
+		now_ns > b->last_seen_ns ? now_ns - b->last_seen_ns : 0);
+	return o;
+}
+
+static json_object *cmd_flows_top(struct manager *m, struct conn *c,
+				  json_object *req)
+{
+	const struct xpp_flow_record *top;
+	json_object *res, *arr, *v;
+	uint64_t now = xpp_mono_ns() + xpp_wall_offset_ns();
+	unsigned int n = 10, got, total, i;
+	struct dp_status st;
+	int r;
+
+	if (json_object_object_get_ex(req, "count", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int64(v) < 1 ||
+		    json_object_get_int64(v) > FLOW_TOP_MAX)
+			return reply_error(XPP_E_BAD_REQUEST,
+					   "flows_top: 'count' must be an "
+					   "integer from 1 to %d",
+					   FLOW_TOP_MAX);
+		n = json_object_get_int64(v);
+	}
+	r = dp_owner_flows_top(m->dp, n, &top, &got, &total);
+	if (r)
+		return reply_error(XPP_E_INTERNAL,
+				   "reading the flow table: %s", strerror(-r));
+	dp_owner_status(m->dp, &st);
+	arr = json_object_new_array();
+	for (i = 0; i < got; i++)
+		json_object_array_add(arr, flow_top_json(m, &top[i], now));
+	res = json_object_new_object();
+	json_object_object_add(res, "enabled",
+			       json_object_new_boolean(st.flows_on));
+	add_u64(res, "in_table", total);
+	add_u64(res, "table_size", st.flows.table_size);
+	json_object_object_add(res, "flows", arr);
+	return reply_ok(res);
+}
+
 static const struct command {
 	const char *name;
 	bool admin;
@@ -375,6 +490,7 @@ static const struct command {
 	{ "config_get", false, cmd_config_get },
 	{ "config_set", true, cmd_config_set },
 	{ "subscribe", false, cmd_subscribe },
+	{ "flows_top", false, cmd_flows_top },
 };
 
 json_object *command_run(struct manager *m, struct conn *c, json_object *req)
@@ -395,7 +511,7 @@ json_object *command_run(struct manager *m, struct conn *c, json_object *req)
 		return reply_error(XPP_E_UNKNOWN_COMMAND,
 				   "unknown command '%.64s' (known: version, list, "
 				   "stats, attach, detach, config_get, config_set, "
-				   "subscribe)",
+				   "subscribe, flows_top)",
 				   name);
 	if (cmd->admin && !conn_peer(c)->admin)
 		return reply_error(XPP_E_PERMISSION,

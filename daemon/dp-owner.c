@@ -41,6 +41,7 @@ struct dp_owner {
 	struct xpp_datapath *dp;
 	struct links *links;
 	struct drain *drain;
+	struct flow_drain *flows;
 	struct ifwatch *ifwatch;
 	struct vanished *vanished;
 };
@@ -120,6 +121,8 @@ static bool vanished_take(struct dp_owner *o, const char *name,
 
 static void iface_gone(struct dp_owner *o, struct iface *ifc)
 {
+	unsigned int ifindex = ifc->ifindex;
+
 	ifc_warn(ifc->name,
 		 "interface %s (ifindex %u) disappeared; its XDP attachment "
 		 "went with it%s",
@@ -133,6 +136,7 @@ static void iface_gone(struct dp_owner *o, struct iface *ifc)
 		     ifc->mode == XPP_MODE_GENERIC ? XPP_MODE_GENERIC :
 						     XPP_MODE_AUTO);
 	links_forget(o->links, ifc);
+	flow_drain_end_iface(o->flows, ifindex);
 }
 
 static const struct xpp_conf_attach *conf_attach(const struct xpp_conf *conf,
@@ -296,6 +300,11 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 		r = log_error_errno(errno, "cannot read the rings: %m");
 		goto fail;
 	}
+	o->flows = flow_drain_new(loop, o->dp, conf, sink);
+	if (!o->flows) {
+		r = log_error_errno(errno, "cannot read the flows: %m");
+		goto fail;
+	}
 	r = dp_owner_apply_conf(o);
 	if (r)
 		goto fail;
@@ -319,6 +328,7 @@ void dp_owner_free(struct dp_owner *o)
 	if (!o)
 		return;
 	ifwatch_free(o->ifwatch);
+	flow_drain_free(o->flows);
 	drain_free(o->drain);
 	links_free(o->links);
 	xpp_datapath__destroy(o->dp);
@@ -337,7 +347,20 @@ int dp_owner_apply_conf(struct dp_owner *o)
 		return log_error_errno(err,
 				       "cannot write the datapath configuration: "
 				       "%m");
+	flow_drain_apply_conf(o->flows);
 	return 0;
+}
+
+void dp_owner_flows_end(struct dp_owner *o)
+{
+	flow_drain_end_all(o->flows);
+}
+
+int dp_owner_flows_top(struct dp_owner *o, unsigned int n,
+		       const struct xpp_flow_record **ret, unsigned int *ret_n,
+		       unsigned int *ret_total)
+{
+	return flow_drain_top(o->flows, n, ret, ret_n, ret_total);
 }
 
 void dp_owner_attach_configured(struct dp_owner *o)
@@ -371,7 +394,9 @@ int dp_owner_detach(struct dp_owner *o, const char *name, char *msg,
 		    size_t msgsz)
 {
 	struct iface *ifc = links_find(o->links, name);
+	unsigned int ifindex;
 	enum xpp_mode mode;
+	int err;
 
 	/* Gone while attached and waiting to come back: a detach means it
 	 * stays detached when it does. */
@@ -386,7 +411,11 @@ int dp_owner_detach(struct dp_owner *o, const char *name, char *msg,
 				  "interface %s is not attached (see 'xdpctl "
 				  "list')",
 				  name);
-	return links_detach(o->links, ifc);
+	ifindex = ifc->ifindex;
+	/* The interface leaves the list whatever the kernel said. */
+	err = links_detach(o->links, ifc);
+	flow_drain_end_iface(o->flows, ifindex);
+	return err;
 }
 
 const struct iface *dp_owner_ifaces(const struct dp_owner *o)
@@ -434,4 +463,6 @@ void dp_owner_status(const struct dp_owner *o, struct dp_status *ret)
 	}
 	ret->records_delivered = drain_delivered(o->drain);
 	ret->latency = drain_latency(o->drain);
+	ret->flows_on = o->conf->dp.flags & XPP_CFG_FLOWS;
+	flow_drain_status(o->flows, &ret->flows);
 }

@@ -14,10 +14,15 @@
 #include "datapath.h"
 #include "latency.h"
 
+struct xpp_flow_record;
+
 struct drain_sink {
 	/* Each record, in ring order. */
 	void (*record)(const struct xpp_record *r, void *userdata);
-	/* After each drain: what was delivered may be passed on. */
+	/* Each ended flow, in the order they ended (flow-drain.c). */
+	void (*flow)(const struct xpp_flow_record *f, void *userdata);
+	/* After each drain of records or flows: what was delivered may be
+	 * passed on. */
 	void (*flushed)(void *userdata);
 	/* An interface appeared, was renamed or went (the datapath owner
 	 * calls it; not the drain). */

@@ -28,6 +28,9 @@ enum {
 	OPT_CHECK = 256,
 };
 
+/* How long streams may take at shutdown to get what was queued for them. */
+#define STOP_GRACE_S 1
+
 static const struct xpp_option options[] = {
 	{ "config", 'c', "FILE",
 	  "configuration file (default " XPP_DEFAULT_CONFIG ")" },
@@ -230,6 +233,13 @@ static void sink_record(const struct xpp_record *r, void *userdata)
 	subscriptions_deliver(m->subs, r);
 }
 
+static void sink_flow(const struct xpp_flow_record *f, void *userdata)
+{
+	struct manager *m = userdata;
+
+	subscriptions_deliver_flow(m->subs, f);
+}
+
 static void sink_flushed(void *userdata)
 {
 	struct manager *m = userdata;
@@ -248,6 +258,7 @@ static int manager_start(struct manager *m)
 {
 	const struct drain_sink sink = {
 		.record = sink_record,
+		.flow = sink_flow,
 		.flushed = sink_flushed,
 		.ifaces_changed = sink_ifaces_changed,
 		.userdata = m,
@@ -296,9 +307,36 @@ static int manager_start(struct manager *m)
 	return 0;
 }
 
+static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+}
+
+/*
+ * Every flow still in the kernel's table ends now (docs/flows.md,
+ * "forced"), and the streams get what was queued for them, the ended
+ * flows included, for up to STOP_GRACE_S; a peer that does not read by
+ * then loses the rest when its connection closes.
+ */
+static void manager_finish_streams(struct manager *m)
+{
+	uint64_t deadline = xpp_mono_ns() + STOP_GRACE_S * 1000000000ULL;
+	ev_timer tick;
+
+	dp_owner_flows_end(m->dp);
+	subscriptions_finish(m->subs);
+	/* The tick bounds each turn of the loop. */
+	ev_timer_init(&tick, grace_cb, 0.05, 0.05);
+	ev_timer_start(m->loop, &tick);
+	while (subscriptions_count(m->subs) && xpp_mono_ns() < deadline)
+		ev_run(m->loop, EVRUN_ONCE);
+	ev_timer_stop(m->loop, &tick);
+}
+
 static void manager_stop(struct manager *m)
 {
 	sd_notify(0, "STOPPING=1");
+	if (m->dp && m->subs && m->control)
+		manager_finish_streams(m);
 	/* Connections first: subscriptions hold references to them. */
 	control_free(m->control);
 	m->control = NULL;

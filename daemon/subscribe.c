@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Subscriptions: a connection that sent {"cmd":"subscribe"} becomes a
- * stream of records. Each subscriber has a bounded queue of raw records;
- * records are encoded only as fast as the peer reads. A full queue loses
- * records for that subscriber alone, counts them and tells it in the
- * stream: a slow reader never stalls the rings or the other subscribers.
+ * stream of packet records, or of flow records ("kind":"flows"). Each
+ * subscriber has a bounded queue of raw records; records are encoded
+ * only as fast as the peer reads. A full queue loses records for that
+ * subscriber alone, counts them and tells it in the stream: a slow reader
+ * never stalls the rings, the flow table or the other subscribers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "flows.h"
 #include "format.h"
 #include "log.h"
 #include "request.h"
@@ -42,6 +44,18 @@
  */
 #define ENC_CACHE_SLOTS 4096
 #define ENC_MAX XPP_FORMAT_MAX
+/* A text line of either kind fits. */
+#define LINE_MAX_BYTES \
+	(XPP_FLOW_FORMAT_MAX > ENC_MAX ? XPP_FLOW_FORMAT_MAX : ENC_MAX)
+
+/* A queue starts this small and doubles up to its size as it fills: a
+ * flow record is 1 KiB, and most subscribers keep up. */
+#define QUEUE_FIRST 256
+
+enum sub_kind {
+	SUB_RECORDS,
+	SUB_FLOWS,
+};
 
 struct enc_slot {
 	uint64_t gen;
@@ -59,16 +73,20 @@ struct subscription {
 	/* The connection's owner's callbacks, told of the end after us. */
 	const struct conn_ops *prev_ops;
 	void *prev_userdata;
+	enum sub_kind kind;
 	enum xpp_format fmt;
+	enum xpp_flow_columns cols; /* flows */
 	/* filter: 0 / -1 mean any */
 	char iface[IF_NAMESIZE]; /* by name: followed when it is recreated */
 	unsigned int ifindex;	 /* what the name is now */
 	int proto;
 	int port;
 	uint64_t limit; /* records to send, 0: unlimited */
-	/* queue of raw records, cap fixed at the start */
-	struct xpp_record *q;
-	unsigned int cap, head, len;
+	/* queue of raw records (struct xpp_record or xpp_flow_record, elem
+	 * bytes each): cap fixed at the start, alloc of them allocated */
+	char *q;
+	size_t elem;
+	unsigned int cap, alloc, head, len;
 	uint64_t queued, sent, lost, lost_unreported;
 	uint64_t started_mono_ns;
 	bool done; /* limit reached: closing after the output drains */
@@ -80,6 +98,7 @@ struct subscriptions {
 	struct subscription *flush_start; /* round robin: who goes first */
 	struct enc_slot *enc_cache[2];	  /* ndjson, csv */
 	uint64_t enc_gen;
+	uint64_t flows_lost; /* by every flow subscriber since start */
 };
 
 struct subscriptions *subscriptions_new(void)
@@ -91,10 +110,19 @@ struct subscriptions *subscriptions_new(void)
 	return subs;
 }
 
+/* A loss marker of the binary stream: a record whose version byte is 0,
+ * with the count lost where include/xpp/stream.h says. */
+union loss_marker {
+	struct xpp_record r;	  /* ts_ns */
+	struct xpp_flow_record f; /* flow.bidir.packets */
+};
+
 /* Tells the subscriber how many records it lost since the last notice. */
 static int report_loss(struct subscription *s)
 {
+	union loss_marker m;
 	char buf[128];
+	const void *out = buf;
 	int n;
 
 	if (!s->lost_unreported)
@@ -111,52 +139,103 @@ static int report_loss(struct subscription *s)
 			     (unsigned long long)s->lost_unreported,
 			     (unsigned long long)s->lost);
 		break;
-	default: {
-		struct xpp_record m = {};
-
-		/* A loss marker: version 0, ts_ns the count lost. */
-		m.ts_ns = s->lost_unreported;
-		memcpy(buf, &m, sizeof(m));
-		n = sizeof(m);
+	default:
+		memset(&m, 0, sizeof(m));
+		if (s->kind == SUB_FLOWS)
+			m.f.flow.bidir.packets = s->lost_unreported;
+		else
+			m.r.ts_ns = s->lost_unreported;
+		out = &m;
+		n = s->elem;
 		break;
 	}
-	}
-	if (conn_write(s->c, buf, n))
+	if (conn_write(s->c, out, n))
 		return -ENOBUFS;
 	s->lost_unreported = 0;
 	return 0;
 }
 
-static bool sub_wants(const struct subscription *s, const struct xpp_record *r)
+/* What the filters look at, of a packet record or of a flow. */
+struct sub_match {
+	unsigned int ifindex;
+	int proto, port[2];
+};
+
+static bool sub_wants(const struct subscription *s, const struct sub_match *m)
 {
-	if (s->ifindex && r->ifindex != s->ifindex)
+	if (s->ifindex && m->ifindex != s->ifindex)
 		return false;
-	if (s->proto >= 0 && r->proto != s->proto)
+	if (s->proto >= 0 && m->proto != s->proto)
 		return false;
-	if (s->port >= 0 && r->sport != s->port && r->dport != s->port)
+	if (s->port >= 0 && m->port[0] != s->port && m->port[1] != s->port)
 		return false;
 	return true;
 }
 
-void subscriptions_deliver(struct subscriptions *subs,
-			   const struct xpp_record *r)
+/* Room for one more entry: the queue doubles up to its size. */
+static bool queue_room(struct subscription *s)
+{
+	unsigned int alloc, i;
+	char *q;
+
+	if (s->len < s->alloc)
+		return true;
+	if (s->alloc == s->cap)
+		return false;
+	alloc = s->alloc * 2 < s->cap ? s->alloc * 2 : s->cap;
+	q = malloc((size_t)alloc * s->elem);
+	if (!q)
+		return false; /* counted as lost, as a full queue */
+	for (i = 0; i < s->len; i++)
+		memcpy(q + i * s->elem,
+		       s->q + ((s->head + i) % s->alloc) * s->elem, s->elem);
+	free(s->q);
+	s->q = q;
+	s->alloc = alloc;
+	s->head = 0;
+	return true;
+}
+
+static void deliver(struct subscriptions *subs, enum sub_kind kind,
+		    const void *item, const struct sub_match *m)
 {
 	struct subscription *s;
 
 	for (s = subs->list; s; s = s->next) {
-		if (s->done || !sub_wants(s, r))
+		if (s->kind != kind || s->done || !sub_wants(s, m))
 			continue;
-		if (s->len == s->cap) {
+		if (!queue_room(s)) {
 			s->lost++;
 			s->lost_unreported++;
+			if (kind == SUB_FLOWS)
+				subs->flows_lost++;
 			continue;
 		}
-		s->q[(s->head + s->len++) % s->cap] = *r;
+		memcpy(s->q + ((s->head + s->len++) % s->alloc) * s->elem,
+		       item, s->elem);
 		s->queued++;
 		/* The stream ends after its count, once the peer has it. */
 		if (s->limit && s->queued >= s->limit)
 			s->done = true;
 	}
+}
+
+void subscriptions_deliver(struct subscriptions *subs,
+			   const struct xpp_record *r)
+{
+	const struct sub_match m = { r->ifindex, r->proto,
+				     { r->sport, r->dport } };
+
+	deliver(subs, SUB_RECORDS, r, &m);
+}
+
+void subscriptions_deliver_flow(struct subscriptions *subs,
+				const struct xpp_flow_record *f)
+{
+	const struct sub_match m = { f->ifindex, f->proto,
+				     { f->src_port, f->dst_port } };
+
+	deliver(subs, SUB_FLOWS, f, &m);
 }
 
 static int encode_cached(struct subscriptions *subs,
@@ -192,6 +271,22 @@ static int encode_cached(struct subscriptions *subs,
 	return n;
 }
 
+/* The bytes of one queued entry in the subscriber's format, in *ret
+ * (the entry itself, scratch or the cache). Returns their length or -1. */
+static int sub_encode(struct subscription *s, const void *item, int64_t off,
+		      char *scratch, const char **ret)
+{
+	if (s->fmt == XPP_FMT_BINARY) {
+		*ret = item;
+		return s->elem;
+	}
+	if (s->kind == SUB_RECORDS)
+		return encode_cached(s->subs, item, s->fmt, off, scratch, ret);
+	*ret = scratch;
+	return xpp_flow_format_text(item, s->fmt, s->cols, scratch,
+				    LINE_MAX_BYTES);
+}
+
 /*
  * Encodes queued records while the peer keeps up, up to *budget records;
  * closes a finished stream once the peer has it all. Returns false when
@@ -199,7 +294,7 @@ static int encode_cached(struct subscriptions *subs,
  */
 static bool sub_pump(struct subscription *s, int64_t off, long *budget)
 {
-	char scratch[ENC_MAX];
+	char scratch[LINE_MAX_BYTES];
 	const char *text;
 	int n;
 
@@ -216,17 +311,11 @@ static bool sub_pump(struct subscription *s, int64_t off, long *budget)
 			goto overflow;
 		if (!s->len)
 			break;
-		if (s->fmt == XPP_FMT_BINARY) {
-			if (conn_write(s->c, &s->q[s->head],
-				       sizeof(struct xpp_record)))
-				goto overflow;
-		} else {
-			n = encode_cached(s->subs, &s->q[s->head], s->fmt, off,
-					  scratch, &text);
-			if (n < 0 || conn_write(s->c, text, n))
-				goto overflow;
-		}
-		s->head = (s->head + 1) % s->cap;
+		n = sub_encode(s, s->q + s->head * s->elem, off, scratch,
+			       &text);
+		if (n < 0 || conn_write(s->c, text, n))
+			goto overflow;
+		s->head = (s->head + 1) % s->alloc;
 		s->len--;
 		s->sent++;
 		(*budget)--;
@@ -274,6 +363,15 @@ void subscriptions_flush(struct subscriptions *subs)
 	}
 	if (budget <= 0)
 		subs->flush_start = s;
+}
+
+void subscriptions_finish(struct subscriptions *subs)
+{
+	struct subscription *s;
+
+	for (s = subs->list; s; s = s->next)
+		s->done = true;
+	subscriptions_flush(subs);
 }
 
 /* The peer took everything queued: pump its own queue only. */
@@ -344,6 +442,21 @@ static int sub_parse(struct subscription *s, json_object *req, char *msg,
 	int r;
 
 	s->proto = s->port = -1;
+	if (json_object_object_get_ex(req, "kind", &v)) {
+		str = json_object_get_string(v);
+		if (!json_object_is_type(v, json_type_string) ||
+		    (strcmp(str, "records") && strcmp(str, "flows")))
+			return xpp_errmsg(msg, msgsz, -EINVAL,
+				    "subscribe: kind must be records or flows");
+		s->kind = strcmp(str, "flows") ? SUB_RECORDS : SUB_FLOWS;
+	}
+	if (json_object_object_get_ex(req, "columns", &v) &&
+	    (s->kind != SUB_FLOWS ||
+	     !json_object_is_type(v, json_type_string) ||
+	     xpp_flow_columns_parse(json_object_get_string(v), &s->cols)))
+		return xpp_errmsg(msg, msgsz, -EINVAL,
+			    "subscribe: columns must be ns or nfstream, and "
+			    "goes with \"kind\":\"flows\"");
 	if (json_object_object_get_ex(req, "format", &v) &&
 	    (!json_object_is_type(v, json_type_string) ||
 	     xpp_format_parse(json_object_get_string(v), &s->fmt)))
@@ -374,31 +487,57 @@ static int sub_parse(struct subscription *s, json_object *req, char *msg,
 	return 0;
 }
 
+static const char *sub_kind_name(const struct subscription *s)
+{
+	return s->kind == SUB_FLOWS ? "flows" : "records";
+}
+
+/* The CSV header line of the stream. */
+static int sub_csv_header(const struct subscription *s, char *buf, size_t sz)
+{
+	if (s->kind == SUB_FLOWS)
+		return xpp_flow_csv_header(s->cols, buf, sz);
+	return snprintf(buf, sz, "%s", xpp_csv_header);
+}
+
 /* The reply, then the stream's own header. */
 static int sub_greet(struct subscription *s)
 {
 	json_object *res = json_object_new_object();
-	int err;
+	bool flows = s->kind == SUB_FLOWS;
+	struct xpp_stream_header h = {
+		.magic = XPP_STREAM_MAGIC,
+		.record_version = flows ? XPP_FLOW_VERSION : XPP_RECORD_VERSION,
+		.record_size = s->elem,
+		/* Flow records' times are wall-clock; live packet records
+		 * keep the kernel's clock. */
+		.flags = flows ? XPP_STREAM_F_FLOWS | XPP_STREAM_F_WALLCLOCK : 0,
+	};
+	char line[LINE_MAX_BYTES];
+	int err, n;
 
+	json_object_object_add(res, "kind",
+			       json_object_new_string(sub_kind_name(s)));
 	json_object_object_add(res, "format",
 			       json_object_new_string(xpp_format_name(s->fmt)));
+	if (flows)
+		json_object_object_add(
+			res, "columns",
+			json_object_new_string(s->cols == XPP_COLUMNS_NFSTREAM ?
+						       "nfstream" :
+						       "ns"));
 	json_object_object_add(res, "record_version",
-			       json_object_new_int(XPP_RECORD_VERSION));
+			       json_object_new_int(h.record_version));
 	json_object_object_add(res, "record_size",
-			       json_object_new_int(sizeof(struct xpp_record)));
+			       json_object_new_int(h.record_size));
 	json_object_object_add(res, "queue", json_object_new_int64(s->cap));
 	err = conn_write_json(s->c, reply_ok(res));
-	if (!err && s->fmt == XPP_FMT_CSV)
-		err = conn_write(s->c, xpp_csv_header, strlen(xpp_csv_header));
-	if (!err && s->fmt == XPP_FMT_BINARY) {
-		struct xpp_stream_header h = {
-			.magic = XPP_STREAM_MAGIC,
-			.record_version = XPP_RECORD_VERSION,
-			.record_size = sizeof(struct xpp_record),
-		};
-
-		err = conn_write(s->c, &h, sizeof(h));
+	if (!err && s->fmt == XPP_FMT_CSV) {
+		n = sub_csv_header(s, line, sizeof(line));
+		err = n < 0 ? -ENOMEM : conn_write(s->c, line, n);
 	}
+	if (!err && s->fmt == XPP_FMT_BINARY)
+		err = conn_write(s->c, &h, sizeof(h));
 	return err;
 }
 
@@ -421,7 +560,10 @@ int subscription_start(struct subscriptions *subs, struct conn *c,
 	if (err)
 		return err;
 	s->cap = queue_len;
-	s->q = calloc(s->cap, sizeof(*s->q));
+	s->elem = s->kind == SUB_FLOWS ? sizeof(struct xpp_flow_record) :
+					 sizeof(struct xpp_record);
+	s->alloc = s->cap < QUEUE_FIRST ? s->cap : QUEUE_FIRST;
+	s->q = calloc(s->alloc, s->elem);
 	if (!s->q)
 		return xpp_errmsg(msg, msgsz, -ENOMEM, "out of memory");
 	s->subs = subs;
@@ -440,8 +582,8 @@ int subscription_start(struct subscriptions *subs, struct conn *c,
 	s->next = subs->list;
 	subs->list = s;
 	subs->n++;
-	pr_debug("subscriber uid %u: %s, queue %u", conn_peer(c)->uid,
-		 xpp_format_name(s->fmt), s->cap);
+	pr_debug("subscriber uid %u: %s %s, queue %u", conn_peer(c)->uid,
+		 sub_kind_name(s), xpp_format_name(s->fmt), s->cap);
 	TAKE_PTR(s);
 	return 0;
 }
@@ -449,6 +591,11 @@ int subscription_start(struct subscriptions *subs, struct conn *c,
 unsigned int subscriptions_count(const struct subscriptions *subs)
 {
 	return subs->n;
+}
+
+uint64_t subscriptions_flows_lost(const struct subscriptions *subs)
+{
+	return subs->flows_lost;
 }
 
 json_object *subscriptions_json(const struct subscriptions *subs)
@@ -462,6 +609,8 @@ json_object *subscriptions_json(const struct subscriptions *subs)
 
 		json_object_object_add(o, "uid", json_object_new_int64(
 							 conn_peer(s->c)->uid));
+		json_object_object_add(o, "kind",
+				       json_object_new_string(sub_kind_name(s)));
 		json_object_object_add(o, "format", json_object_new_string(
 							    xpp_format_name(s->fmt)));
 		json_object_object_add(o, "queue", json_object_new_int64(s->cap));

@@ -9,7 +9,8 @@
  * its real libev loop (ev_run), so accept_cb, conn.c's read and write
  * callbacks, the commands, the subscriptions and the configuration code
  * are the daemon's own. Records enter where the drain hands them over
- * (subscriptions_deliver, subscriptions_flush).
+ * (subscriptions_deliver, subscriptions_flush), and flows with them where
+ * the flow drain hands them over (subscriptions_deliver_flow).
  *
  * Below the protocol, this file is the datapath owner (dp-owner.h): a
  * few named interfaces kept in memory, so that attach, detach, list and
@@ -52,6 +53,7 @@ struct dp_owner {
 	struct iface *list;
 	struct latency lat;
 	uint64_t delivered;
+	struct xpp_flow_record top[3];
 };
 
 static struct dp_owner fake;
@@ -174,6 +176,30 @@ void dp_owner_status(const struct dp_owner *o, struct dp_status *ret)
 	ret->latency = &o->lat;
 }
 
+/* A few flows, one of them on an interface never attached. */
+int dp_owner_flows_top(struct dp_owner *o, unsigned int n,
+		       const struct xpp_flow_record **ret, unsigned int *ret_n,
+		       unsigned int *ret_total)
+{
+	unsigned int i;
+
+	if (n < 1 || n > FLOW_TOP_MAX)
+		abort(); /* commands.c checks the count */
+	for (i = 0; i < ARRAY_SIZE(o->top); i++) {
+		memset(&o->top[i], 0, sizeof(o->top[i]));
+		o->top[i].version = XPP_FLOW_VERSION;
+		o->top[i].ifindex = 100 + i * 3;
+		o->top[i].ip_version = 4;
+		o->top[i].proto = 6;
+		o->top[i].flow.bidir.packets = 10 - i;
+		o->top[i].flow.bidir.bytes = 1000 - i;
+	}
+	*ret = o->top;
+	*ret_n = n < ARRAY_SIZE(o->top) ? n : ARRAY_SIZE(o->top);
+	*ret_total = ARRAY_SIZE(o->top);
+	return 0;
+}
+
 /* main.c's, without the log level: the fuzzer's output stays quiet. */
 int manager_apply_conf(struct manager *m)
 {
@@ -266,6 +292,11 @@ static const char *const commands[] = {
 	"{\"cmd\":\"detach\",\"all\":true}",
 	"{\"cmd\":\"detach\",\"iface\":\"fz3\"}",
 	"{\"cmd\":\"nosuch\",\"id\":7}",
+	"{\"cmd\":\"flows_top\"}",
+	"{\"cmd\":\"flows_top\",\"count\":1000}",
+	"{\"cmd\":\"flows_top\",\"count\":0}",
+	"{\"cmd\":\"subscribe\",\"kind\":\"flows\",\"columns\":\"x\"}",
+	"{\"cmd\":\"subscribe\",\"columns\":\"nfstream\"}",
 };
 
 static const char *const formats[] = { "ndjson", "csv", "binary" };
@@ -313,17 +344,21 @@ static void event_config_set(struct input *in, int fd)
 static void event_subscribe(struct input *in, int fd)
 {
 	unsigned int f = take(in), count = take(in);
+	/* Flows in either column set, or packet records. */
+	const char *kind = f & 4 ? f & 8 ? "\"kind\":\"flows\",\"columns\":\"nfstream\"," :
+					 "\"kind\":\"flows\"," :
+				 "";
 	char line[256];
 
 	if (count % 4 == 0)
 		snprintf(line, sizeof(line),
-			 "{\"cmd\":\"subscribe\",\"format\":\"%s\"}\n",
+			 "{\"cmd\":\"subscribe\",%s\"format\":\"%s\"}\n", kind,
 			 formats[f % 3]);
 	else
 		snprintf(line, sizeof(line),
-			 "{\"cmd\":\"subscribe\",\"format\":\"%s\",\"count\":%u,"
+			 "{\"cmd\":\"subscribe\",%s\"format\":\"%s\",\"count\":%u,"
 			 "\"proto\":%u}\n",
-			 formats[f % 3], count, count % 2 ? 17 : 6);
+			 kind, formats[f % 3], count, count % 2 ? 17 : 6);
 	peer_send_str(fd, line);
 }
 
@@ -331,6 +366,7 @@ static void event_subscribe(struct input *in, int fd)
 static void event_records(struct manager *m, struct input *in)
 {
 	unsigned int n = take(in), i;
+	struct xpp_flow_record f;
 	struct xpp_record r;
 
 	for (i = 0; i < n * 4; i++) {
@@ -345,6 +381,20 @@ static void event_records(struct manager *m, struct input *in)
 		r.dport = 80;
 		fake.delivered++;
 		subscriptions_deliver(m->subs, &r);
+		/* A flow ends now and then, as the flow drain hands it over. */
+		if (i % 8 == 0) {
+			memset(&f, 0, sizeof(f));
+			f.version = XPP_FLOW_VERSION;
+			f.end_reason = XPP_END_IDLE + i % 5;
+			f.ifindex = r.ifindex;
+			f.ip_version = 4;
+			f.proto = r.proto;
+			f.src_port = r.sport;
+			f.dst_port = r.dport;
+			f.splt_max = i % (XPP_SPLT_MAX + 1);
+			f.flow.bidir.packets = i + 1;
+			subscriptions_deliver_flow(m->subs, &f);
+		}
 	}
 	subscriptions_flush(m->subs);
 }
