@@ -49,6 +49,7 @@ enum {
 	OPT_SPLT,
 	OPT_COLUMNS,
 	OPT_TABLE,
+	OPT_TOP,
 };
 
 /* What the options fill in; each command reads the fields its table sets. */
@@ -66,6 +67,7 @@ struct args {
 	bool quiet;
 	bool flows;
 	long long idle_timeout, active_timeout, splt, table_size;
+	long long top;
 	const char *accounting, *columns;
 };
 
@@ -99,6 +101,19 @@ static const char *const columns[] = { "ns", "nfstream", NULL };
 #define OPT_FORMAT                                                     \
 	{ "format", 'f', "FORMAT", "ndjson (default), csv or binary",  \
 	  XPP_ENUM(struct args, format, formats) }
+#define OPT_COUNT(what)                                                \
+	{ "count", 'n', "N", "stop after N " what,                     \
+	  XPP_NUM(struct args, count, 1, 1LL << 62) }
+#define OPT_WATCH(what)                                                \
+	{ "watch", 'w', "SECONDS", what "print again every SECONDS",   \
+	  XPP_NUM(struct args, watch, 1, 86400) }
+#define OPT_ITERATIONS                                                 \
+	{ "iterations", OPT_ITER, "N", "with --watch: stop after N prints", \
+	  XPP_NUM(struct args, iterations, 1, 1LL << 30) }
+#define OPT_COLUMNS(what)                                              \
+	{ "columns", OPT_COLUMNS, "NAMES",                             \
+	  what "ns (default), or nfstream: NFStream's names, ms",      \
+	  XPP_ENUM(struct args, columns, columns) }
 #define OPT_HELP { "help", 'h', NULL, "print this help and exit" }
 #define OPT_END { NULL }
 
@@ -120,17 +135,12 @@ static const struct xpp_option list_options[] = {
 };
 
 static const struct xpp_option stats_options[] = {
-	{ "watch", 'w', "SECONDS", "print again every SECONDS",
-	  XPP_NUM(struct args, watch, 1, 86400) },
-	{ "iterations", OPT_ITER, "N", "with --watch: stop after N prints",
-	  XPP_NUM(struct args, iterations, 1, 1LL << 30) },
-	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
+	OPT_WATCH(""), OPT_ITERATIONS, OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
 };
 
 static const struct xpp_option tail_options[] = {
 	OPT_FORMAT,
-	{ "count", 'n', "N", "stop after N records",
-	  XPP_NUM(struct args, count, 1, 1LL << 62) },
+	OPT_COUNT("records"),
 	{ "proto", OPT_PROTO, "PROTO", "only this L4 protocol number",
 	  XPP_NUM(struct args, proto, 0, 255) },
 	{ "port", OPT_PORT, "PORT", "only this source or destination port",
@@ -162,14 +172,25 @@ static const struct xpp_option extract_options[] = {
 	{ "splt", OPT_SPLT, "N",
 	  "with --flows: early-flow packets kept (default 8, up to 32)",
 	  XPP_NUM(struct args, splt, 1, XPP_SPLT_MAX) },
-	{ "columns", OPT_COLUMNS, "NAMES",
-	  "with --flows: ns (default), or nfstream: NFStream's names, ms",
-	  XPP_ENUM(struct args, columns, columns) },
+	OPT_COLUMNS("with --flows: "),
 	{ "flow-table-size", OPT_TABLE, "N",
 	  "with --flows: flows the kernel's table holds (default 65536)",
 	  XPP_NUM(struct args, table_size, XPP_FLOW_ENTRIES_MIN,
 		  XPP_FLOW_ENTRIES_MAX) },
 	OPT_HELP, OPT_END,
+};
+
+static const struct xpp_option flows_options[] = {
+	OPT_FORMAT,
+	OPT_COUNT("flows"),
+	OPT_COLUMNS(""),
+	{ "top", OPT_TOP, "N",
+	  "the N largest flows in the kernel's table now (by bytes, both "
+	  "ways)",
+	  XPP_NUM(struct args, top, 1, 1000) },
+	OPT_WATCH("with --top: "),
+	OPT_ITERATIONS,
+	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
 };
 
 static const struct xpp_option config_options[] = {
@@ -444,6 +465,48 @@ static void fmt_ns(uint64_t ns, char *buf, size_t sz)
 		snprintf(buf, sz, "%lluns", (unsigned long long)ns);
 }
 
+/* The flow figures, when flows are on or have been. */
+static void print_flow_stats(json_object *ifs, json_object *dm)
+{
+	static const char *const reasons[] = { "idle", "active", "end",
+					       "forced", "resources" };
+	json_object *fl, *ex;
+	uint64_t total = 0;
+	size_t i;
+
+	if (!json_object_object_get_ex(dm, "flows", &fl) ||
+	    !json_object_object_get_ex(fl, "exported", &ex))
+		return;
+	for (i = 0; i < ARRAY_SIZE(reasons); i++)
+		total += jget(ex, reasons[i]);
+	if (!json_object_get_boolean(json_object_object_get(fl, "enabled")) &&
+	    !total)
+		return;
+	printf("flows: %s, %llu in the table (of %llu), %llu lost to slow "
+	       "subscribers; exported:",
+	       json_object_get_boolean(json_object_object_get(fl, "enabled")) ?
+		       "on" :
+		       "off",
+	       (unsigned long long)jget(fl, "active"),
+	       (unsigned long long)jget(fl, "table_size"),
+	       (unsigned long long)jget(fl, "lost_to_subscribers"));
+	for (i = 0; i < ARRAY_SIZE(reasons); i++)
+		printf(" %llu %s", (unsigned long long)jget(ex, reasons[i]),
+		       reasons[i]);
+	printf("\n");
+	for (i = 0; ifs && i < json_object_array_length(ifs); i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+
+		printf("  %-12s %llu flows begun, %llu table full, %llu lost in "
+		       "the kernel, %llu errors\n",
+		       json_object_get_string(json_object_object_get(o, "name")),
+		       (unsigned long long)jget(o, "flows"),
+		       (unsigned long long)jget(o, "flows_table_full"),
+		       (unsigned long long)jget(o, "flows_lost"),
+		       (unsigned long long)jget(o, "flows_errors"));
+	}
+}
+
 static void print_stats_table(json_object *res)
 {
 	json_object *ifs, *tot, *dm, *lat, *subs;
@@ -476,6 +539,7 @@ static void print_stats_table(json_object *res)
 	       (unsigned long long)jget(dm, "prog_id"),
 	       (unsigned long long)jget(dm, "records_delivered"),
 	       (unsigned long long)jget(dm, "records_pending"), p50, p99, max);
+	print_flow_stats(ifs, dm);
 	if (json_object_object_get_ex(res, "subscribers", &subs) &&
 	    json_object_array_length(subs)) {
 		printf("subscribers:\n");
@@ -501,22 +565,23 @@ static void on_sigint(int sig)
 	stop = 1;
 }
 
-static int cmd_stats(int argc, char **argv)
+/*
+ * Sends req and prints the result, by the table printer unless --json;
+ * with --watch, again every args.watch seconds (a fresh copy of req each
+ * time) until --iterations or a signal. what names the command.
+ */
+static int watch(json_object *req, const char *what,
+		 void (*print_table)(json_object *res))
 {
-	const char *iface = argc > 0 ? argv[0] : NULL;
 	long i;
 
-	if (argc > 1)
-		die_usage("stats takes at most one interface");
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	for (i = 0; !stop; i++) {
-		json_object *req = new_req("stats"), *reply;
+		json_object *reply, *copy = NULL;
 
-		if (iface)
-			json_object_object_add(req, "iface",
-					       json_object_new_string(iface));
-		reply = call(req, "stats");
+		json_object_deep_copy(req, &copy, NULL);
+		reply = call(copy, what);
 		if (args.json) {
 			print_json(json_object_object_get(reply, "result"));
 		} else {
@@ -528,10 +593,10 @@ static int cmd_stats(int argc, char **argv)
 					 localtime(&t));
 				if (isatty(STDOUT_FILENO))
 					printf("\033[H\033[2J");
-				printf("xdp-preprocd stats at %s (every %llds)\n\n",
-				       ts, args.watch);
+				printf("xdp-preprocd %s at %s (every %llds)\n\n",
+				       what, ts, args.watch);
 			}
-			print_stats_table(json_object_object_get(reply, "result"));
+			print_table(json_object_object_get(reply, "result"));
 		}
 		fflush(stdout);
 		json_object_put(reply);
@@ -543,7 +608,20 @@ static int cmd_stats(int argc, char **argv)
 		if (!args.json && !isatty(STDOUT_FILENO))
 			printf("\n");
 	}
+	json_object_put(req);
 	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	json_object *req = new_req("stats");
+
+	if (argc > 1)
+		die_usage("stats takes at most one interface");
+	if (argc)
+		json_object_object_add(req, "iface",
+				       json_object_new_string(argv[0]));
+	return watch(req, "stats", print_stats_table);
 }
 
 static int cmd_list(int argc, char **argv)
@@ -715,21 +793,20 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_tail(int argc, char **argv)
+/* A subscribe request with the options tail and flows share: --format,
+ * the interface, --count. */
+static json_object *subscribe_req(const char *kind, int argc, char **argv)
 {
-	struct linebuf lb = {};
-	json_object *req, *reply;
 	const char *fmt = args.format ? args.format : "ndjson";
-	char buf[65536];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	json_object *req;
 
 	if (argc > 1)
-		die_usage("tail takes at most one interface");
+		die_usage("%s takes at most one interface", command->name);
 	if (!strcmp(fmt, "binary") && isatty(STDOUT_FILENO))
 		die_usage("--format binary writes raw records: redirect it to "
 			  "a file or a pipe");
 	req = new_req("subscribe");
+	json_object_object_add(req, "kind", json_object_new_string(kind));
 	json_object_object_add(req, "format", json_object_new_string(fmt));
 	if (argc)
 		json_object_object_add(req, "iface",
@@ -737,14 +814,20 @@ static int cmd_tail(int argc, char **argv)
 	if (args.count)
 		json_object_object_add(req, "count",
 				       json_object_new_int64(args.count));
-	if (args.proto >= 0)
-		json_object_object_add(req, "proto",
-				       json_object_new_int(args.proto));
-	if (args.port >= 0)
-		json_object_object_add(req, "port", json_object_new_int(args.port));
-	fd = sock_connect();
+	return req;
+}
+
+/* Subscribes with req and copies the stream to stdout until it ends. */
+static int stream(json_object *req)
+{
+	struct linebuf lb = {};
+	json_object *reply;
+	char buf[65536];
+	_cleanup_close_ int fd = sock_connect();
+	ssize_t n;
+
 	reply = request(fd, req, &lb);
-	result_or_die(reply, "tail");
+	result_or_die(reply, command->name);
 	json_object_put(reply);
 	signal(SIGPIPE, SIG_IGN);
 	n = lb.len && fwrite(lb.buf, 1, lb.len, stdout) != lb.len;
@@ -756,7 +839,8 @@ static int cmd_tail(int argc, char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "xdpctl: tail: %s\n", strerror(errno));
+			fprintf(stderr, "xdpctl: %s: %s\n", command->name,
+				strerror(errno));
 			return EXIT_CONNECT;
 		}
 		if (fwrite(buf, 1, n, stdout) != (size_t)n)
@@ -764,6 +848,95 @@ static int cmd_tail(int argc, char **argv)
 		fflush(stdout);
 	}
 	return 0;
+}
+
+static int cmd_tail(int argc, char **argv)
+{
+	json_object *req = subscribe_req("records", argc, argv);
+
+	if (args.proto >= 0)
+		json_object_object_add(req, "proto",
+				       json_object_new_int(args.proto));
+	if (args.port >= 0)
+		json_object_object_add(req, "port", json_object_new_int(args.port));
+	return stream(req);
+}
+
+/* A time span for people: 1.25s, 3m05s, 2h10m. */
+static void fmt_span(uint64_t ns, char *buf, size_t sz)
+{
+	uint64_t s = ns / 1000000000ULL;
+
+	if (s >= 3600)
+		snprintf(buf, sz, "%lluh%02llum", (unsigned long long)s / 3600,
+			 (unsigned long long)s / 60 % 60);
+	else if (s >= 60)
+		snprintf(buf, sz, "%llum%02llus", (unsigned long long)s / 60,
+			 (unsigned long long)s % 60);
+	else
+		snprintf(buf, sz, "%.2fs", ns / 1e9);
+}
+
+static void print_top_table(json_object *res)
+{
+	json_object *arr = json_object_object_get(res, "flows");
+	size_t i, n = arr ? json_object_array_length(arr) : 0;
+	char src[80], dst[80], dur[32], age[32];
+
+	printf("flows %s, %llu in the table (of %llu); the %zu largest:\n",
+	       json_object_get_boolean(json_object_object_get(res, "enabled")) ?
+		       "on" :
+		       "off",
+	       (unsigned long long)jget(res, "in_table"),
+	       (unsigned long long)jget(res, "table_size"), n);
+	printf("%-12s %-41s %-41s %5s %10s %12s %9s %9s\n", "INTERFACE",
+	       "SRC", "DST", "PROTO", "PACKETS", "BYTES", "DURATION", "AGE");
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *name =
+			json_object_get_string(json_object_object_get(o, "iface"));
+		const char *s = json_object_get_string(
+			json_object_object_get(o, "src_ip"));
+		const char *d = json_object_get_string(
+			json_object_object_get(o, "dst_ip"));
+		bool v6 = jget(o, "ip_version") == 6;
+
+		snprintf(src, sizeof(src), v6 ? "[%s]:%llu" : "%s:%llu", s,
+			 (unsigned long long)jget(o, "src_port"));
+		snprintf(dst, sizeof(dst), v6 ? "[%s]:%llu" : "%s:%llu", d,
+			 (unsigned long long)jget(o, "dst_port"));
+		fmt_span(jget(o, "bidirectional_duration_ns"), dur, sizeof(dur));
+		fmt_span(jget(o, "age_ns"), age, sizeof(age));
+		printf("%-12s %-41s %-41s %5llu %10llu %12llu %9s %9s\n",
+		       name ? name : "-", src, dst,
+		       (unsigned long long)jget(o, "protocol"),
+		       (unsigned long long)jget(o, "bidirectional_packets"),
+		       (unsigned long long)jget(o, "bidirectional_bytes"), dur,
+		       age);
+	}
+}
+
+static int cmd_flows(int argc, char **argv)
+{
+	json_object *req;
+
+	if (!args.top) {
+		if (args.watch || args.iterations || args.json)
+			die_usage("--watch, --iterations and --json go with "
+				  "--top");
+		req = subscribe_req("flows", argc, argv);
+		if (args.columns)
+			json_object_object_add(
+				req, "columns",
+				json_object_new_string(args.columns));
+		return stream(req);
+	}
+	if (argc || args.format || args.count || args.columns)
+		die_usage("--top takes no interface, --format, --count or "
+			  "--columns");
+	req = new_req("flows_top");
+	json_object_object_add(req, "count", json_object_new_int64(args.top));
+	return watch(req, "flows", print_top_table);
 }
 
 static int cmd_extract(int argc, char **argv)
@@ -828,6 +1001,9 @@ static const struct command commands[] = {
 	  stats_options, cmd_stats },
 	{ "tail", { "[IFACE]" }, "Records as they come", tail_options,
 	  cmd_tail },
+	{ "flows", { "[IFACE]", "--top N" },
+	  "Flows as they end, or the largest in the kernel now",
+	  flows_options, cmd_flows },
 	{ "extract", { "FILE" }, "Records of a pcap/pcapng FILE, no daemon",
 	  extract_options, cmd_extract },
 	{ "config", { "get [KEY]", "set KEY=VALUE..." },
