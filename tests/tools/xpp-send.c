@@ -44,8 +44,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: xpp-send --iface IFACE [--kind KIND] [--count N]\n"
 		"                [--pps N] [--src ADDR] [--dst ADDR] [--sport N]\n"
-		"                [--dport N] [--max-seconds N]\n"
+		"                [--dport N] [--sports N] [--max-seconds N]\n"
 		"Sends N crafted frames out of IFACE (AF_PACKET).\n"
+		"--sports N: frame i has source port sport + i %% N, so that\n"
+		"  the frames make N flows.\n"
 		"Addresses must be in 198.18.0.0/15 or 2001:2::/48.\n"
 		"KIND: mix (cycles through all)");
 	for (i = 0; i < NKINDS; i++)
@@ -75,12 +77,13 @@ static int in_bench_range(const char *a)
 struct addrs {
 	const char *src4, *dst4, *src6, *dst6;
 	unsigned int sport, dport;
+	unsigned int sports; /* source ports cycled through */
 };
 
 static void build(struct pkt *p, const char *kind, const struct addrs *a,
 		  unsigned int i)
 {
-	uint16_t sp = a->sport, dp = a->dport;
+	uint16_t sp = a->sport + i % a->sports, dp = a->dport;
 
 	pkt_init(p);
 	if (!strcmp(kind, "udp4") || !strcmp(kind, "trunc4")) {
@@ -206,12 +209,13 @@ int main(int argc, char **argv)
 		{ "dst", required_argument, NULL, 'd' },
 		{ "sport", required_argument, NULL, 'S' },
 		{ "dport", required_argument, NULL, 'D' },
+		{ "sports", required_argument, NULL, 'P' },
 		{ "max-seconds", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct addrs a = { "198.18.0.2", "198.18.0.1", "2001:2::2",
-			   "2001:2::1", 40000, 5000 };
+			   "2001:2::1", 40000, 5000, 1 };
 	const char *iface = NULL, *kind = "mix";
 	unsigned long count = 1, pps = 0, max_s = 60, i, sent = 0;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
@@ -259,6 +263,9 @@ int main(int argc, char **argv)
 		case 'D':
 			a.dport = strtoul(optarg, NULL, 10) & 0xffff;
 			break;
+		case 'P':
+			a.sports = strtoul(optarg, NULL, 10);
+			break;
 		case 't':
 			max_s = strtoul(optarg, NULL, 10);
 			break;
@@ -271,7 +278,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!iface || count == 0 || count > 100000000 || max_s == 0 ||
-	    max_s > 3600) {
+	    max_s > 3600 || a.sports == 0 || a.sports > 65536) {
 		usage(stderr);
 		return 2;
 	}
