@@ -187,6 +187,43 @@ istat() {
 		".interfaces[] | select(.name == \$i) | $2"
 }
 
+# slow_subscriber REQUEST GO OUT: a subscriber in the background (its pid
+# in SLOW_PID) that sends REQUEST, a subscribe line, and reads nothing
+# until the file GO exists; then it reads to the end of the stream (or
+# 1.5 s of silence) and writes to OUT the records or flows it got and the
+# sum of the loss notices of the stream (ndjson).
+slow_subscriber() {
+	python3 - "$SOCK" "$1" "$2" >"$3" 2>&1 <<'PY' &
+import json, os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+s.settimeout(1.5)
+buf = b""
+try:
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        buf += d
+except socket.timeout:
+    pass
+lines = buf.decode().splitlines()
+assert json.loads(lines[0])["ok"], lines[0]
+got = lost = 0
+for l in lines[1:]:
+    o = json.loads(l)
+    if o.get("event") == "lost":
+        lost += o["count"]
+    else:
+        got += 1
+print(got, lost)
+PY
+	SLOW_PID=$!
+}
+
 require_root() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (BPF, network namespaces)"
 	command -v jq >/dev/null || skip_all "needs jq (scripts/install-deps)"

@@ -297,38 +297,9 @@ test_stats_counters() {
 test_slow_flow_subscriber_loses_counted() {
 	local n=3000
 	ctl config set subscriber_queue=16 idle_timeout=120 >/dev/null
-	# Subscribes, reads nothing until told, then reads to the end:
-	# flows, and the sum of the loss notices.
-	python3 - "$SOCK" "$T/slow.go" >"$T/slow.out" 2>&1 <<'PY' &
-import json, os, socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(sys.argv[1])
-s.sendall(b'{"cmd":"subscribe","kind":"flows"}\n')
-while not os.path.exists(sys.argv[2]):
-    time.sleep(0.05)
-s.settimeout(2)
-buf = b""
-try:
-    while True:
-        d = s.recv(1 << 20)
-        if not d:
-            break
-        buf += d
-except socket.timeout:
-    pass
-lines = buf.decode().splitlines()
-assert json.loads(lines[0])["ok"], lines[0]
-flows = lost = 0
-for l in lines[1:]:
-    o = json.loads(l)
-    if o.get("event") == "lost":
-        lost += o["count"]
-    else:
-        flows += 1
-print(flows, lost)
-PY
-	local slow=$!
+	slow_subscriber '{"cmd":"subscribe","kind":"flows"}' "$T/slow.go" \
+		"$T/slow.out"
+	local slow=$SLOW_PID
 	sleep 0.3
 	send 1 $n udp4 --sport 20000 --sports $n --dport 1900 || fail "sending"
 	settle

@@ -15,46 +15,21 @@ ctl attach xa1 >/dev/null || { fail "attach"; tap_end; exit 1; }
 
 test_slow_subscriber_loses_alone() {
 	local n=20000
-	# Subscribes, reads nothing for 4 s, then reads what is left and
-	# prints: records, sum of the loss notices.
-	"$PY" - "$SOCK" >"$T/slow.out" 2>&1 <<'PY' &
-import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b'{"cmd":"subscribe","format":"ndjson"}\n')
-time.sleep(4)
-s.settimeout(1.5)
-buf = b""
-try:
-    while True:
-        d = s.recv(1 << 20)
-        if not d:
-            break
-        buf += d
-except socket.timeout:
-    pass
-lines = buf.decode().splitlines()
-assert json.loads(lines[0])["ok"], lines[0]
-recs = lost = 0
-for l in lines[1:]:
-    o = json.loads(l)
-    if o.get("event") == "lost":
-        lost += o["count"]
-    else:
-        recs += 1
-print(recs, lost)
-PY
-	local slow=$!
+	# Reads nothing until the fast one is done and the loss is seen.
+	slow_subscriber '{"cmd":"subscribe","format":"ndjson"}' "$T/slow.go" \
+		"$T/slow.out"
+	local slow=$SLOW_PID
 	"$XDPCTL" --socket "$SOCK" tail xa1 --count $n >"$T/fast.ndjson" &
 	local fast=$!
 	sleep 0.5
 	send 1 $n udp4 --pps 20000 --max-seconds 30 || fail "sending"
 	timeout 20 tail --pid=$fast -f /dev/null || { kill $fast; fail "fast subscriber hung"; }
 	expect_eq fast_records "$(wc -l <"$T/fast.ndjson")" $n
-	# While the slow one still sleeps, stats shows its loss.
+	# While the slow one still waits, stats shows its loss.
 	local lost
 	lost=$(ctl stats --json | jq '[.subscribers[].lost] | max')
 	[ "$lost" -gt 0 ] || fail "no loss counted for the slow subscriber"
+	touch "$T/slow.go"
 	wait $slow || fail "slow subscriber script: $(cat "$T/slow.out")"
 	local recs told
 	read -r recs told <"$T/slow.out"

@@ -10,9 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 
 NOSOCK=$T/nosuch.sock
-COMMANDS="attach detach list stats tail extract config version"
+COMMANDS="attach detach list stats tail flows extract config version"
 OPTIONS="mode all socket json watch iterations format count proto port
-	 output quiet help"
+	 output quiet flows idle-timeout active-timeout accounting splt columns
+	 flow-table-size top help"
 
 # What each command takes: the specification this test holds xdpctl to.
 declare -A TAKES=(
@@ -21,6 +22,7 @@ declare -A TAKES=(
 	[list]="socket json help"
 	[stats]="watch iterations socket json help"
 	[tail]="format count proto port socket help"
+	[flows]="format count columns top watch iterations socket json help"
 	[extract]="format output quiet flows idle-timeout active-timeout accounting splt columns flow-table-size help"
 	[config]="socket json help"
 	[version]="socket json help"
@@ -30,11 +32,11 @@ declare -A VALUE=(
 	[mode]=native [socket]=$NOSOCK [watch]=1 [iterations]=2 [format]=csv
 	[count]=3 [proto]=6 [port]=53 [output]=$T/out
 	[idle-timeout]=5 [active-timeout]=10 [accounting]=ip [splt]=4
-	[columns]=nfstream [flow-table-size]=2048
+	[columns]=nfstream [flow-table-size]=2048 [top]=3
 )
 # Arguments that make each command's line valid otherwise.
 declare -A ARGS=(
-	[attach]=xa1 [detach]=xa1 [stats]=xa1 [tail]=xa1
+	[attach]=xa1 [detach]=xa1 [stats]=xa1 [tail]=xa1 [flows]=xa1
 	[extract]=$T/none.pcap [config]=get
 )
 
@@ -81,8 +83,8 @@ test_other_commands_options_refused() {
 			n=$((n + 1))
 		done
 	done
-	# 13 options, 8 commands, 32 taken: no refusal is left out.
-	expect_eq refused "$n" 72
+	# 21 options, 9 commands, 48 taken: no refusal is left out.
+	expect_eq refused "$n" 141
 	# A short option is named as it was given.
 	expect_refused "stats -m" -m stats -s "$NOSOCK" stats -m native
 	expect_refused "extract -s" -s extract extract "$T/x.pcap" -s "$NOSOCK"
@@ -152,6 +154,13 @@ DAEMON_LINES=(
 	"tail --format binary --count 1000"
 	"tail xa1 --count 3 --proto 6"
 	"tail xa1 --count 2 --port 7777"
+	"flows"
+	"flows xa1 --count 2 --format ndjson"
+	"flows --format csv --columns nfstream --count 1"
+	"flows --format binary --count 5"
+	"flows --top 10"
+	"flows --top 5 --watch 1 --iterations 2"
+	"flows --top 3 --json"
 	"config set sample=100 max_subscribers=2"
 	"config get"
 	"config get sample"
@@ -201,6 +210,14 @@ test_bad_values_still_usage_errors() {
 	expect_eq bad_port "$?" 2
 	"$XDPCTL" --socket "$NOSOCK" detach xa1 --all >/dev/null 2>&1
 	expect_eq detach_both "$?" 2
+	"$XDPCTL" --socket "$NOSOCK" flows --top 0 >/dev/null 2>&1
+	expect_eq top_zero "$?" 2
+	"$XDPCTL" --socket "$NOSOCK" flows --watch 1 >/dev/null 2>&1
+	expect_eq watch_without_top "$?" 2
+	"$XDPCTL" --socket "$NOSOCK" flows xa1 --top 3 >/dev/null 2>&1
+	expect_eq top_with_iface "$?" 2
+	"$XDPCTL" --socket "$NOSOCK" flows --columns ms >/dev/null 2>&1
+	expect_eq bad_columns "$?" 2
 }
 
 # The same kinds of lines, for real: they reach the daemon and it answers.
@@ -227,6 +244,8 @@ test_invocations_against_the_daemon() {
 	ctl config set sample=1 >/dev/null || fail "config set"
 	expect_eq config_get "$(ctl config get sample)" 1
 	ctl version --json | jq -e .protocol >/dev/null || fail "version --json"
+	ctl flows --top 2 --json | jq -e '.flows | type == "array"' >/dev/null ||
+		fail "flows --top --json"
 	expect_eq detach "$(ctl detach --all --json | jq -r '.detached[]')" xa1
 	stop_daemon
 }
