@@ -277,6 +277,34 @@ static void test_rst_and_half_close(void)
 	ASSERT_EQ(ended[1].flow.tcp_state, XPP_FLOW_FIN_SRC, "tcp_state");
 }
 
+/* A new connection (SYN without ACK) within the grace after an end
+ * begins a new flow at once; an ACK there is a straggler. */
+static void test_syn_after_end(void)
+{
+	struct pkt p;
+
+	if (!flows_reset())
+		return;
+	tcp4(&p, V4A, V4B, 40404, 8080, TCP_SYN, 64, 1, 0);
+	run_at(&p, T0);
+	tcp4(&p, V4B, V4A, 8080, 40404, TCP_RST | TCP_ACK, 64, 1, 0);
+	run_at(&p, T0 + 1000);
+	tcp4(&p, V4A, V4B, 40404, 8080, TCP_ACK, 64, 1, 0);
+	run_at(&p, T0 + 2000);
+	if (!ASSERT_EQ(nended, 0, "an ACK in the grace: a straggler"))
+		return;
+	tcp4(&p, V4A, V4B, 40404, 8080, TCP_SYN, 64, 1, 0);
+	if (!run_at(&p, T0 + SEC_NS / 2) ||
+	    !ASSERT_EQ(nended, 1, "ended by the SYN in the grace") ||
+	    !ASSERT_EQ(ended[0].end_reason, XPP_END_END, "end_reason") ||
+	    !ASSERT_EQ(ended[0].flow.bidir.packets, 3, "packets") || !end_all())
+		return;
+	ASSERT_EQ(nended, 2, "flows");
+	ASSERT_EQ(ended[1].flow.bidir.packets, 1, "the new connection");
+	ASSERT_EQ(ended[1].flow.bidir.first_seen_ns, T0 + SEC_NS / 2,
+		  "its first packet");
+}
+
 /* Idle and active timeouts, found by a packet: the flow is exported and
  * the packet begins the next one. */
 static void test_timeouts_by_packet(void)
@@ -630,6 +658,7 @@ TAP_GROUP(xdp_flow_tests,
 	  TAP_CASE(test_tcp_conversation),
 	  TAP_CASE(test_synack_first),
 	  TAP_CASE(test_rst_and_half_close),
+	  TAP_CASE(test_syn_after_end),
 	  TAP_CASE(test_timeouts_by_packet),
 	  TAP_CASE(test_keys),
 	  TAP_CASE(test_accounting),
