@@ -273,11 +273,26 @@ struct {
 	__uint(max_entries, 1 << 20); /* the loader may set more */
 } xpp_flow_ring SEC(".maps");
 
+/* struct xpp_flow_entry's bytes with a plain word for the lock: a
+ * per-CPU map may not hold a bpf_spin_lock (the kernel refuses its BTF),
+ * and the table's update takes the value as bytes, the lock word
+ * ignored. */
+struct xpp_flow_image {
+	__u32 lock;
+	__u32 reserved;
+	struct xpp_flow f;
+};
+_Static_assert(sizeof(struct xpp_flow_image) ==
+			       sizeof(struct xpp_flow_entry) &&
+		       __builtin_offsetof(struct xpp_flow_image, f) ==
+			       __builtin_offsetof(struct xpp_flow_entry, f),
+	       "xpp_flow_image must lay out as xpp_flow_entry");
+
 /* A new flow is built here before it goes into the table (too big for the
  * stack), and an ended one is copied here, under its lock, before it goes
  * to the ring (no helper may be called under the lock). */
 struct xpp_flow_scratch {
-	struct xpp_flow_entry e;
+	struct xpp_flow_image e;
 	struct xpp_flow_export x;
 };
 
