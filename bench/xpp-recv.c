@@ -10,6 +10,9 @@
  *   recvmmsg  a UDP socket read with recvmmsg(), records built from the
  *             datagrams and their control messages
  *   sub       a binary subscription to a running xdp-preprocd
+ *   flows     a binary flow subscription to a running xdp-preprocd with
+ *             flows = on: delivered counts the packets in the flows that
+ *             come (no latency: a flow is delivered when it ends)
  *
  * For drop, tpacket and recvmmsg a counting XDP program is attached to
  * the interface, so each variant has an arrival count at the same hook
@@ -23,6 +26,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +48,7 @@
 
 #include "latency.h"
 #include "xpp/record.h"
+#include "xpp/flow.h"
 #include "xpp/stream.h"
 #include "xpp_hook.skel.h"
 
@@ -347,9 +352,31 @@ fail:
 	return -1;
 }
 
-static int run_sub(const char *path)
+/* Flow records of a flow stream: their packets count as delivered. */
+static size_t take_flows(const uint8_t *buf, size_t have)
 {
-	static const char req[] = "{\"cmd\":\"subscribe\",\"format\":\"binary\"}\n";
+	size_t off;
+
+	for (off = 0; off + sizeof(struct xpp_flow_record) <= have;
+	     off += sizeof(struct xpp_flow_record)) {
+		struct xpp_flow_record f;
+
+		memcpy(&f, buf + off, sizeof(f));
+		if (!f.version)
+			sink.lost += f.flow.bidir.packets; /* loss marker */
+		else
+			sink.records += f.flow.bidir.packets;
+	}
+	return off;
+}
+
+static int run_sub(const char *path, bool flows)
+{
+	const char *req = flows ? "{\"cmd\":\"subscribe\",\"kind\":\"flows\","
+				  "\"format\":\"binary\"}\n" :
+				  "{\"cmd\":\"subscribe\",\"format\":\"binary\"}\n";
+	const size_t size = flows ? sizeof(struct xpp_flow_record) :
+				    sizeof(struct xpp_record);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct xpp_stream_header hdr;
 	size_t have = 0, cap = 4 << 20, got_hdr = 0;
@@ -363,7 +390,7 @@ static int run_sub(const char *path)
 	strcpy(a.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    write(fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		fprintf(stderr, "xpp-recv: daemon socket %s: %s\n", path,
 			strerror(errno));
 		return -1;
@@ -397,14 +424,17 @@ static int run_sub(const char *path)
 				continue;
 			memcpy(&hdr, buf, sizeof(hdr));
 			if (hdr.magic != XPP_STREAM_MAGIC ||
-			    hdr.record_size != sizeof(struct xpp_record)) {
-				fprintf(stderr, "xpp-recv: not a record "
-						"stream\n");
+			    hdr.record_size != size ||
+			    !(hdr.flags & XPP_STREAM_F_FLOWS) != !flows) {
+				fprintf(stderr, "xpp-recv: not a %s stream\n",
+					flows ? "flow" : "record");
 				return -1;
 			}
 			off = got_hdr = sizeof(hdr);
 		}
-		for (; off + sizeof(struct xpp_record) <= have;
+		if (flows)
+			off += take_flows(buf + off, have - off);
+		for (; !flows && off + sizeof(struct xpp_record) <= have;
 		     off += sizeof(struct xpp_record)) {
 			const struct xpp_record *r = (void *)(buf + off);
 
@@ -427,13 +457,13 @@ eof:
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: xpp-recv --mode drop|tpacket|recvmmsg|sub --dev DEV [options]\n"
+"Usage: xpp-recv --mode drop|tpacket|recvmmsg|sub|flows --dev DEV [options]\n"
 "The receiving side of a benchmark variant; prints JSON results on\n"
 "SIGTERM or SIGINT.\n"
-"  --mode M       drop, tpacket, recvmmsg or sub (see bench/xpp-recv.c)\n"
+"  --mode M       drop, tpacket, recvmmsg, sub or flows (bench/xpp-recv.c)\n"
 "  --dev DEV      receiving interface (in this network namespace)\n"
 "  --ipv6         recvmmsg: an IPv6 socket\n"
-"  --socket PATH  sub: the daemon's control socket\n"
+"  --socket PATH  sub, flows: the daemon's control socket\n"
 "  --cpu N        pin to CPU N\n");
 }
 
@@ -449,6 +479,7 @@ int main(int argc, char **argv)
 		{},
 	};
 	const char *mode = NULL, *dev = NULL, *sock = NULL;
+	bool sub;
 	struct xpp_hook_bpf *hook = NULL;
 	uint64_t arrivals = 0;
 	int c, v6 = 0, cpu = -1, ifindex, err;
@@ -479,7 +510,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!mode || !dev || (!strcmp(mode, "sub") && !sock)) {
+	sub = mode && (!strcmp(mode, "sub") || !strcmp(mode, "flows"));
+	if (!mode || !dev || (sub && !sock)) {
 		usage(stderr);
 		return 2;
 	}
@@ -503,7 +535,7 @@ int main(int argc, char **argv)
 	/* No SA_RESTART: a blocking read returns to see the flag. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (strcmp(mode, "sub")) {
+	if (!sub) {
 		hook = xpp_hook_bpf__open();
 		if (!hook)
 			return 1;
@@ -527,8 +559,8 @@ int main(int argc, char **argv)
 		err = run_tpacket(ifindex);
 	} else if (!strcmp(mode, "recvmmsg")) {
 		err = run_recvmmsg(v6);
-	} else if (!strcmp(mode, "sub")) {
-		err = run_sub(sock);
+	} else if (sub) {
+		err = run_sub(sock, !strcmp(mode, "flows"));
 	} else {
 		fprintf(stderr, "xpp-recv: unknown mode %s\n", mode);
 		err = -1;

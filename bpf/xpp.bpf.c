@@ -1534,10 +1534,6 @@ int xpp_xdp(struct xdp_md *ctx)
 			c->flows_errors += !!(fl & FLOW_ERROR);
 		}
 	}
-	if (cfg->flags & XPP_CFG_NO_RECORDS) {
-		c->records_skipped++;
-		return XDP_PASS;
-	}
 	if (!selected(cfg, r)) {
 		c->records_skipped++;
 		c->filtered++;
@@ -1546,6 +1542,11 @@ int xpp_xdp(struct xdp_md *ctx)
 	if (cfg->flags & XPP_CFG_DROP_SELECTED) {
 		verdict = XDP_DROP;
 		c->dropped++;
+	}
+	/* The verdict stands without records: flows only still drops. */
+	if (cfg->flags & XPP_CFG_NO_RECORDS) {
+		c->records_skipped++;
+		return verdict;
 	}
 	if (cfg->sample_n > 1) {
 		__u32 k = st->sample_ctr;

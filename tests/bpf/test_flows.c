@@ -632,6 +632,35 @@ static void test_top_and_scan_iface(void)
 	ASSERT_EQ(nended, 3, "then the rest");
 }
 
+/* Records off leaves the verdict and the filters as they were: selected
+ * frames are still dropped when the verdict says so, and counted in
+ * flows; frames a filter leaves out pass. */
+static void test_records_off_keeps_verdict(void)
+{
+	struct xpp_counters c;
+	struct pkt p;
+
+	if (!flows_reset())
+		return;
+	fcfg.flags |= XPP_CFG_DROP_SELECTED | XPP_CFG_PROTO_FILTER;
+	xpp_config_set_proto(&fcfg, IPPROTO_UDP);
+	if (!set_config())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	if (!xdp_run_verdict(&p, XDP_DROP))
+		return;
+	tcp4(&p, V4A, V4B, 1, 2, TCP_SYN, 64, 1, 0);
+	if (!xdp_run_verdict(&p, XDP_PASS) ||
+	    !ASSERT_OK(xdp_counters(&c), "counters") ||
+	    !ASSERT_EQ(c.dropped, 1, "dropped") ||
+	    !ASSERT_EQ(c.records, 0, "records") ||
+	    !ASSERT_EQ(c.records_skipped, 2, "records_skipped") ||
+	    !ASSERT_EQ(c.filtered, 1, "filtered") ||
+	    !ASSERT_EQ(c.flows, 2, "flows: filters do not apply to them"))
+		return;
+	ASSERT_EQ(xt.nrecs, 0, "records read");
+}
+
 /* Flows off: nothing in the table, records as before. */
 static void test_flows_off(void)
 {
@@ -666,4 +695,5 @@ TAP_GROUP(xdp_flow_tests,
 	  TAP_CASE(test_table_full),
 	  TAP_CASE(test_two_cpus),
 	  TAP_CASE(test_top_and_scan_iface),
+	  TAP_CASE(test_records_off_keeps_verdict),
 	  TAP_CASE(test_flows_off));
