@@ -188,7 +188,7 @@ static const struct xpp_option flows_options[] = {
 	  "the N largest flows in the kernel's table now (by bytes, both "
 	  "ways)",
 	  XPP_NUM(struct args, top, 1, 1000) },
-	OPT_WATCH("with --top: "),
+	OPT_WATCH("the --top table (20 flows unless --top says): "),
 	OPT_ITERATIONS,
 	OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
 };
@@ -916,14 +916,20 @@ static void print_top_table(json_object *res)
 	}
 }
 
+/* Flows in the table --watch shows without --top. */
+#define FLOWS_TOP_DEFAULT 20
+
 static int cmd_flows(int argc, char **argv)
 {
 	json_object *req;
 
+	/* A live table of flows is what --watch asks for. */
+	if (!args.top && args.watch)
+		args.top = FLOWS_TOP_DEFAULT;
 	if (!args.top) {
-		if (args.watch || args.iterations || args.json)
-			die_usage("--watch, --iterations and --json go with "
-				  "--top");
+		if (args.iterations || args.json)
+			die_usage("--iterations and --json go with --top or "
+				  "--watch");
 		req = subscribe_req("flows", argc, argv);
 		if (args.columns)
 			json_object_object_add(
@@ -1001,7 +1007,7 @@ static const struct command commands[] = {
 	  stats_options, cmd_stats },
 	{ "tail", { "[IFACE]" }, "Records as they come", tail_options,
 	  cmd_tail },
-	{ "flows", { "[IFACE]", "--top N" },
+	{ "flows", { "[IFACE]", "--top N | --watch SECONDS" },
 	  "Flows as they end, or the largest in the kernel now",
 	  flows_options, cmd_flows },
 	{ "extract", { "FILE" }, "Records of a pcap/pcapng FILE, no daemon",

@@ -270,6 +270,12 @@ test_top_shows_largest() {
 	expect_eq "top rows" "$(grep -c '^xa1 ' <<<"$out")" 3
 	out=$(ctl flows --top 1 --watch 1 --iterations 2 | grep -c '^xa1 ')
 	expect_eq "watch prints" "$out" 2
+	# --watch alone: the live table of the 20 largest (at least the 3
+	# above), printed twice.
+	out=$(ctl flows --watch 1 --iterations 2)
+	[ "$(grep -c '198\.18\.1\.2:1800 ' <<<"$out")" = 2 ] &&
+		[ "$(grep -c '^xa1 ' <<<"$out")" -ge 6 ] ||
+		fail "flows --watch 1 --iterations 2: $out"
 	# The flows end forced with flows = off; idle again for the rest.
 	ctl config set flows=off >/dev/null
 	ctl config set flows=on idle_timeout=2 >/dev/null

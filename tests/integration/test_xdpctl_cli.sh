@@ -160,6 +160,7 @@ DAEMON_LINES=(
 	"flows --format binary --count 5"
 	"flows --top 10"
 	"flows --top 5 --watch 1 --iterations 2"
+	"flows --watch 1 --iterations 2"
 	"flows --top 3 --json"
 	"config set sample=100 max_subscribers=2"
 	"config get"
@@ -212,8 +213,15 @@ test_bad_values_still_usage_errors() {
 	expect_eq detach_both "$?" 2
 	"$XDPCTL" --socket "$NOSOCK" flows --top 0 >/dev/null 2>&1
 	expect_eq top_zero "$?" 2
+	# --watch alone is the --top table (a valid line: the socket is
+	# what fails); --iterations alone, or --watch with a stream's
+	# options, is not.
 	"$XDPCTL" --socket "$NOSOCK" flows --watch 1 >/dev/null 2>&1
-	expect_eq watch_without_top "$?" 2
+	expect_eq watch_without_top "$?" 3
+	"$XDPCTL" --socket "$NOSOCK" flows --iterations 2 >/dev/null 2>&1
+	expect_eq iterations_without_watch "$?" 2
+	"$XDPCTL" --socket "$NOSOCK" flows xa1 --watch 1 >/dev/null 2>&1
+	expect_eq watch_with_iface "$?" 2
 	"$XDPCTL" --socket "$NOSOCK" flows xa1 --top 3 >/dev/null 2>&1
 	expect_eq top_with_iface "$?" 2
 	"$XDPCTL" --socket "$NOSOCK" flows --columns ms >/dev/null 2>&1
