@@ -195,14 +195,29 @@ static void summary(struct extract *x, const char *file)
 	for (i = 0; i < CAPTURE_REFUSE_MAX; i++)
 		refused += st->refused[i];
 	xpp_datapath__counters(x->dp, 1, &c);
-	fprintf(stderr,
-		"xdpctl: %s: %llu frames: %llu records, %llu not IP, %llu "
-		"skipped, %llu lost, %llu too short for Ethernet, %llu refused",
-		file, (unsigned long long)st->frames,
-		(unsigned long long)x->records, (unsigned long long)c.not_ip,
-		(unsigned long long)c.records_skipped,
-		(unsigned long long)c.records_lost,
-		(unsigned long long)x->runts, (unsigned long long)refused);
+	if (x->fl)
+		/* No records then: every IP frame is in a flow. */
+		fprintf(stderr,
+			"xdpctl: %s: %llu frames: %llu IP frames in flows, "
+			"%llu not IP, %llu too short for Ethernet, %llu "
+			"refused",
+			file, (unsigned long long)st->frames,
+			(unsigned long long)(c.ipv4 + c.ipv6),
+			(unsigned long long)c.not_ip,
+			(unsigned long long)x->runts,
+			(unsigned long long)refused);
+	else
+		fprintf(stderr,
+			"xdpctl: %s: %llu frames: %llu records, %llu not IP, "
+			"%llu skipped, %llu lost, %llu too short for "
+			"Ethernet, %llu refused",
+			file, (unsigned long long)st->frames,
+			(unsigned long long)x->records,
+			(unsigned long long)c.not_ip,
+			(unsigned long long)c.records_skipped,
+			(unsigned long long)c.records_lost,
+			(unsigned long long)x->runts,
+			(unsigned long long)refused);
 	capture_link_counts(x->cap, print_link, &sep);
 	fprintf(stderr, "; %llu cut by the snap length",
 		(unsigned long long)st->snap_cut);
@@ -387,9 +402,10 @@ int extract_run(const struct extract_opts *o)
 	if (r < 0) {
 		fprintf(stderr,
 			"xdpctl: extract: %s: damaged after frame %llu: %s "
-			"(the records of the frames before it were written)\n",
+			"(the %s of the frames before it were written%s)\n",
 			o->file, (unsigned long long)capture_stats(p)->frames,
-			capture_error(p));
+			capture_error(p), x.fl ? "flows" : "records",
+			x.fl ? "; flows still open end as forced" : "");
 		ret = EXTRACT_BAD_INPUT;
 	}
 	/* Every flow still open ends with the capture (docs/flows.md). */

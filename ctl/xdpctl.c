@@ -916,6 +916,23 @@ static void print_top_table(json_object *res)
 	}
 }
 
+/* A flow stream of a daemon that keeps no flows stays silent: say why
+ * (and wait all the same: flows may be turned on later). */
+static void flows_off_notice(void)
+{
+	json_object *reply = call(new_req("config_get"), "flows"), *res, *v;
+
+	res = json_object_object_get(reply, "result");
+	if (json_object_object_get_ex(res, "flows", &v) &&
+	    !strcmp(json_object_get_string(v), "off"))
+		fprintf(stderr,
+			"xdpctl: flows: the daemon keeps no flows (flows = "
+			"off): no flow will come until they are turned on "
+			"('xdpctl config set flows=on', or flows = on in its "
+			"configuration file); waiting\n");
+	json_object_put(reply);
+}
+
 /* Flows in the table --watch shows without --top. */
 #define FLOWS_TOP_DEFAULT 20
 
@@ -930,6 +947,11 @@ static int cmd_flows(int argc, char **argv)
 		if (args.iterations || args.json)
 			die_usage("--iterations and --json go with --top or "
 				  "--watch");
+		if (args.columns && !strcmp(args.columns, "nfstream") &&
+		    args.format && !strcmp(args.format, "binary"))
+			die_usage("--columns nfstream names text fields: it goes "
+				  "with --format ndjson or csv, not binary");
+		flows_off_notice();
 		req = subscribe_req("flows", argc, argv);
 		if (args.columns)
 			json_object_object_add(
@@ -974,6 +996,9 @@ static int cmd_extract(int argc, char **argv)
 		xpp_flow_accounting_parse(args.accounting, &o.accounting);
 	if (args.columns)
 		xpp_flow_columns_parse(args.columns, &o.columns);
+	if (o.columns == XPP_COLUMNS_NFSTREAM && o.format == XPP_FMT_BINARY)
+		die_usage("--columns nfstream names text fields: it goes with "
+			  "--format ndjson or csv, not binary");
 	if (args.output && strcmp(args.output, "-")) {
 		o.out = fopen(args.output, "we");
 		if (!o.out) {

@@ -462,6 +462,10 @@ static int sub_parse(struct subscription *s, json_object *req, char *msg,
 	     xpp_format_parse(json_object_get_string(v), &s->fmt)))
 		return xpp_errmsg(msg, msgsz, -EINVAL,
 			    "subscribe: format must be ndjson, csv or binary");
+	if (s->cols == XPP_COLUMNS_NFSTREAM && s->fmt == XPP_FMT_BINARY)
+		return xpp_errmsg(msg, msgsz, -EINVAL,
+			    "subscribe: columns name text fields: nfstream "
+			    "goes with format ndjson or csv, not binary");
 	if (json_object_object_get_ex(req, "iface", &v)) {
 		str = json_object_get_string(v);
 		if (!json_object_is_type(v, json_type_string) ||

@@ -12,12 +12,18 @@ features, computed by the same kernel program (docs/flows.md).
     # or the flows of another capture
     examples/flow_classifier.py classify model.pkl --capture test.pcap
 
-train runs `xdpctl extract CAPTURE --flows` on each capture and fits a
-scikit-learn random forest on the flows' behavioural features (sizes,
+train runs `xdpctl extract CAPTURE --flows` on each capture (xdpctl on
+PATH, or --xdpctl PATH) and fits a scikit-learn random forest on the flows' behavioural features (sizes,
 inter-arrival times, TCP flags, durations: no addresses or ports, so the
 model learns how a kind of traffic behaves, not where it goes). classify
 prints one JSON object per flow: its 5-tuple, end reason and label.
 The daemon needs `flows = on` in its configuration.
+
+Train on what the daemon will see: XDP sees the frames an interface
+receives, so on a host live flows hold the incoming direction only.
+Capture the training traffic the same way (`tcpdump -Q in -i IFACE`), or
+train and run on a mirror port, where both directions are received
+(docs/flows.md, "What the table sees").
 
 Needs Debian's python3-sklearn and python3-numpy.
 """
@@ -66,7 +72,14 @@ def live_flows(path, count):
                            reply["error"]["message"])
     n = 0
     for line in f:
-        yield json.loads(line)
+        flow = json.loads(line)
+        if "event" in flow:
+            # The daemon tells of flows this subscriber was too slow
+            # for ({"event":"lost",...}): say so, and go on.
+            print("flow_classifier: daemon: %s" % json.dumps(flow),
+                  file=sys.stderr)
+            continue
+        yield flow
         n += 1
         if count and n >= count:
             break

@@ -126,7 +126,10 @@ static int flow_end(struct xpp_flows *fl, const struct xpp_flow_key *k,
 	if (bpf_map_lookup_and_delete_elem_flags(fl->table_fd, k, &e,
 						 BPF_F_LOCK) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	x.end_reason = why ? why : XPP_END_FORCED;
+	/* Forced out, but a TCP flow whose end was seen has ended. */
+	x.end_reason = why                        ? why :
+		       e.f.tcp_state & XPP_FLOW_ENDED ? XPP_END_END :
+							XPP_END_FORCED;
 	x.flow = e.f;
 	ret = fl->fn(fl->ctx, &x);
 	return ret < 0 ? ret : 1;
@@ -600,7 +603,12 @@ static void put_dir(struct line *l, const struct xpp_flow_record *r, int i)
 
 	put_time(l, p, "first_seen", d->first_seen_ns);
 	put_time(l, p, "last_seen", d->last_seen_ns);
-	put_time(l, p, "duration", d->last_seen_ns - d->first_seen_ns);
+	/* NFStream's duration is the difference of its ms times. */
+	if (l->cols == XPP_COLUMNS_NFSTREAM)
+		put_u64(l, p, "duration_ms",
+			d->last_seen_ns / 1000000 - d->first_seen_ns / 1000000);
+	else
+		put_time(l, p, "duration", d->last_seen_ns - d->first_seen_ns);
 	put_u64(l, p, "packets", d->packets);
 	put_u64(l, p, "bytes", d->bytes);
 	put_u64(l, p, "min_ps", d->min_ps);

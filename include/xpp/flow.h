@@ -33,7 +33,8 @@ enum xpp_flow_end {
 	XPP_END_ACTIVE = 2,    /* active timeout: the flow goes on, anew */
 	XPP_END_END = 3,       /* TCP end (FIN both ways and the last ACK, or
 				* RST) and the grace after it */
-	XPP_END_FORCED = 4,    /* detach, shutdown, end of a capture */
+	XPP_END_FORCED = 4,    /* detach, shutdown, end of a capture (a TCP
+				* flow whose end was seen: XPP_END_END) */
 	XPP_END_RESOURCES = 5, /* flow table full: the packet is exported
 				* alone, as a flow of one packet */
 };
@@ -194,8 +195,10 @@ _Static_assert(sizeof(struct xpp_flow_record) == XPP_FLOW_RECORD_SIZE &&
  * Whether the flow f is due at time now (ns, the clock of its
  * timestamps), and why: the earliest of its TCP end plus end_grace_ns,
  * its last packet plus idle_ns and its first packet plus active_ns; on a
- * tie end, then idle, then active. Returns an enum xpp_flow_end, or 0
- * when the flow is not due. The kernel (for a packet that finds its flow)
+ * tie end, then idle, then active; a TCP flow whose end came before the
+ * active timeout is due for its end (reason end) when the active timeout
+ * comes first. Returns an enum xpp_flow_end, or 0 when the flow is not
+ * due. The kernel (for a packet that finds its flow)
  * and user space (scanning the table, live and offline) decide with this
  * one function (docs/flows.md, "Expiry").
  */
@@ -214,6 +217,10 @@ static inline __u32 xpp_flow_due(const struct xpp_flow *f, __u64 now,
 	if (f->bidir.first_seen_ns + active_ns < due) {
 		due = f->bidir.first_seen_ns + active_ns;
 		why = XPP_END_ACTIVE;
+		/* A TCP flow that ended before its active timeout came, in
+		 * the grace after its end, ended: it is not cut. */
+		if (f->tcp_state & XPP_FLOW_ENDED && f->end_ns <= due)
+			why = XPP_END_END;
 	}
 	return now >= due ? why : 0;
 }

@@ -305,6 +305,41 @@ static void test_syn_after_end(void)
 		  "its first packet");
 }
 
+/* A TCP flow that ended is not cut by its active timeout, nor forced:
+ * it ends `end` either way. */
+static void test_ended_not_cut(void)
+{
+	struct pkt p;
+
+	if (!flows_reset())
+		return;
+	fcfg.active_timeout_ns = SEC_NS;
+	if (!set_config())
+		return;
+	tcp4(&p, V4A, V4B, 5000, 80, TCP_SYN, 64, 1, 0);
+	run_at(&p, T0);
+	tcp4(&p, V4B, V4A, 80, 5000, TCP_RST | TCP_ACK, 64, 1, 0);
+	run_at(&p, T0 + 1000);
+	/* The active timeout (T0 + 1 s) comes before the grace ends. */
+	tcp4(&p, V4A, V4B, 5000, 80, TCP_ACK, 64, 1, 0);
+	if (!run_at(&p, T0 + SEC_NS) || !ASSERT_EQ(nended, 1, "ended") ||
+	    !ASSERT_EQ(ended[0].end_reason, XPP_END_END, "not active"))
+		return;
+	/* Forced out in its grace: end, not forced. */
+	tcp4(&p, V4A, V4B, 5001, 80, TCP_SYN, 64, 1, 0);
+	run_at(&p, T0 + SEC_NS);
+	tcp4(&p, V4B, V4A, 80, 5001, TCP_RST | TCP_ACK, 64, 1, 0);
+	run_at(&p, T0 + SEC_NS + 1000);
+	if (!end_all() || !ASSERT_EQ(nended, 3, "flows"))
+		return;
+	ASSERT_EQ(ended[1].end_reason == XPP_END_END ||
+			  ended[2].end_reason == XPP_END_END,
+		  1, "the forced one that had ended: end");
+	ASSERT_EQ(ended[1].end_reason == XPP_END_FORCED ||
+			  ended[2].end_reason == XPP_END_FORCED,
+		  1, "the ACK's flow, not ended: forced");
+}
+
 /* Idle and active timeouts, found by a packet: the flow is exported and
  * the packet begins the next one. */
 static void test_timeouts_by_packet(void)
@@ -688,6 +723,7 @@ TAP_GROUP(xdp_flow_tests,
 	  TAP_CASE(test_synack_first),
 	  TAP_CASE(test_rst_and_half_close),
 	  TAP_CASE(test_syn_after_end),
+	  TAP_CASE(test_ended_not_cut),
 	  TAP_CASE(test_timeouts_by_packet),
 	  TAP_CASE(test_keys),
 	  TAP_CASE(test_accounting),

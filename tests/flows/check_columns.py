@@ -12,8 +12,9 @@ nfstream`. Checks, flow by flow (the same order):
   they parse to, SPLT arrays as the quoted JSON text);
 - nfstream: the names with `_ns` at the end as `_ms`, nothing else
   renamed; an integer field of ns is floor(ns / 10^6) (SPLT padding -1
-  included), a mean or standard deviation is the double ns / 1e6; every
-  other field as it is.
+  included), but a duration is last_seen_ms - first_seen_ms (NFStream's
+  definition); a mean or standard deviation is the double ns / 1e6;
+  every other field as it is.
 Prints the differences; exit status 1 on any.
 """
 import csv
@@ -92,6 +93,10 @@ def main():
             continue
         for name, v in a.items():
             want = ms_of(name, v) if name.endswith("_ns") else v
+            if name.endswith("_duration_ns"):
+                d = name[:-len("duration_ns")]
+                want = a[d + "last_seen_ns"] // 10**6 - \
+                    a[d + "first_seen_ns"] // 10**6
             got = b[ms_name(name)]
             ok = (float(got) == want if is_double(name) else got == want)
             if not ok:

@@ -715,7 +715,11 @@ class Flow:
         c.append((self.bi.first + active, ACTIVE))
         # min by time; among equal times the order above (end, idle,
         # active) is kept by a stable min on the time alone.
-        return min(c, key=lambda x: x[0])
+        due, why = min(c, key=lambda x: x[0])
+        # An ended TCP flow is not cut by its active timeout: it ended.
+        if why == ACTIVE and self.end_ns is not None and self.end_ns <= due:
+            why = END
+        return due, why
 
     def add(self, p, acct, splt_len):
         size = p.sizes[acct]
@@ -848,7 +852,10 @@ def flows(capture, opts, notes=None):
     # The end: a last scan at the capture's clock, then every flow left.
     scan(clock)
     for k in list(table):
-        out.append(table.pop(k).record(FORCED, acct, splt))
+        f = table.pop(k)
+        # Forced out, but an ended TCP flow has ended.
+        out.append(f.record(END if f.end_ns is not None else FORCED, acct,
+                            splt))
     return out
 
 

@@ -40,6 +40,10 @@ static __u32 due_by_rule(const struct xpp_flow *f, __u64 now, __u64 idle,
 				       XPP_END_ACTIVE;
 		}
 	}
+	/* An ended TCP flow is not cut by its active timeout. */
+	if (why == XPP_END_ACTIVE && f->tcp_state & XPP_FLOW_ENDED &&
+	    f->end_ns <= best)
+		why = XPP_END_END;
 	return now >= best ? why : 0;
 }
 

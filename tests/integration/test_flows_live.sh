@@ -241,6 +241,10 @@ test_flows_off_forces_and_stops() {
 	wait_bg "$FLOWS_PID" 5 "flows off"
 	expect_flow "$T/off.ndjson" 1700 '.end_reason == "forced" and .bidirectional_packets == 2'
 	expect_flow "$T/off.ndjson" 1702 '.end_reason == "forced" and .bidirectional_packets == 1'
+	# Off: a flow stream says why nothing comes (and waits).
+	timeout 1 "$XDPCTL" --socket "$SOCK" flows >/dev/null 2>"$T/off.err"
+	grep -q "keeps no flows (flows = off)" "$T/off.err" ||
+		fail "no notice from xdpctl flows with flows off: $(cat "$T/off.err")"
 	# Off: no new flow begins.
 	local begun
 	begun=$(istat xa1 .flows)
