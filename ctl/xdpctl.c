@@ -138,13 +138,17 @@ static const struct xpp_option stats_options[] = {
 	OPT_WATCH(""), OPT_ITERATIONS, OPT_SOCKET, OPT_JSON, OPT_HELP, OPT_END,
 };
 
+/* The filters of a stream, records or flows. */
+#define OPT_STREAM_FILTERS                                              \
+	{ "proto", OPT_PROTO, "PROTO", "only this L4 protocol number",  \
+	  XPP_NUM(struct args, proto, 0, 255) },                        \
+	{ "port", OPT_PORT, "PORT", "only this source or destination port", \
+	  XPP_NUM(struct args, port, 0, 65535) }
+
 static const struct xpp_option tail_options[] = {
 	OPT_FORMAT,
 	OPT_COUNT("records"),
-	{ "proto", OPT_PROTO, "PROTO", "only this L4 protocol number",
-	  XPP_NUM(struct args, proto, 0, 255) },
-	{ "port", OPT_PORT, "PORT", "only this source or destination port",
-	  XPP_NUM(struct args, port, 0, 65535) },
+	OPT_STREAM_FILTERS,
 	OPT_SOCKET, OPT_HELP, OPT_END,
 };
 
@@ -184,6 +188,7 @@ static const struct xpp_option flows_options[] = {
 	OPT_FORMAT,
 	OPT_COUNT("flows"),
 	OPT_COLUMNS(""),
+	OPT_STREAM_FILTERS,
 	{ "top", OPT_TOP, "N",
 	  "the N largest flows in the kernel's table now (by bytes, both "
 	  "ways)",
@@ -814,6 +819,11 @@ static json_object *subscribe_req(const char *kind, int argc, char **argv)
 	if (args.count)
 		json_object_object_add(req, "count",
 				       json_object_new_int64(args.count));
+	if (args.proto >= 0)
+		json_object_object_add(req, "proto",
+				       json_object_new_int(args.proto));
+	if (args.port >= 0)
+		json_object_object_add(req, "port", json_object_new_int(args.port));
 	return req;
 }
 
@@ -854,11 +864,6 @@ static int cmd_tail(int argc, char **argv)
 {
 	json_object *req = subscribe_req("records", argc, argv);
 
-	if (args.proto >= 0)
-		json_object_object_add(req, "proto",
-				       json_object_new_int(args.proto));
-	if (args.port >= 0)
-		json_object_object_add(req, "port", json_object_new_int(args.port));
 	return stream(req);
 }
 
@@ -959,9 +964,10 @@ static int cmd_flows(int argc, char **argv)
 				json_object_new_string(args.columns));
 		return stream(req);
 	}
-	if (argc || args.format || args.count || args.columns)
-		die_usage("--top takes no interface, --format, --count or "
-			  "--columns");
+	if (argc || args.format || args.count || args.columns ||
+	    args.proto >= 0 || args.port >= 0)
+		die_usage("--top takes no interface, --format, --count, "
+			  "--columns, --proto or --port");
 	req = new_req("flows_top");
 	json_object_object_add(req, "count", json_object_new_int64(args.top));
 	return watch(req, "flows", print_top_table);

@@ -574,11 +574,16 @@ static void put_time(struct line *l, const char *prefix, const char *name,
 static void put_double(struct line *l, const char *prefix, const char *name,
 		       double v, bool time)
 {
+	char text[32];
+
 	if (!field(l, prefix, name, time))
 		return;
 	if (time && l->cols == XPP_COLUMNS_NFSTREAM)
 		v /= 1e6;
-	put(l, "%.17g", v);
+	/* Read back as the same double; and as a double: a whole number
+	 * keeps a decimal point, so that a column has one JSON type. */
+	snprintf(text, sizeof(text), "%.17g", v);
+	put(l, strpbrk(text, ".eEn") ? "%s" : "%s.0", text);
 }
 
 static void put_dir(struct line *l, const struct xpp_flow_record *r, int i)

@@ -391,7 +391,19 @@ test_shutdown_forces_every_flow() {
 	expect_flow "$T/stop.ndjson" 2202 '.end_reason == "forced" and .ip_version == 6'
 }
 
+# xdpctl flows --proto/--port: only the flows of that protocol and port.
+test_stream_filters() {
+	flows_bg filt.ndjson --count 1 --proto 17 --port 1901 --format ndjson
+	send 1 2 tcp4 --sport 1900 --dport 1901
+	send 1 3 udp4 --sport 1902 --dport 1903
+	send 1 4 udp4 --sport 1900 --dport 1901
+	wait_bg "$FLOWS_PID" 10 "filtered flows"
+	expect_eq "filtered flows" "$(wc -l <"$T/filt.ndjson")" 1
+	expect_flow "$T/filt.ndjson" 1901 '.protocol == 17 and .bidirectional_packets == 4'
+}
+
 run_case test_conversations_exact
+run_case test_stream_filters
 run_case test_idle_expiry_without_packets
 run_case test_records_off_flows_on
 run_case test_csv_and_nfstream_columns
