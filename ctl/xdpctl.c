@@ -921,6 +921,15 @@ static void print_top_table(json_object *res)
 	}
 }
 
+/* --columns names text fields (flows and extract --flows alike). */
+static void refuse_columns_binary(void)
+{
+	if (args.columns && !strcmp(args.columns, "nfstream") && args.format &&
+	    !strcmp(args.format, "binary"))
+		die_usage("--columns nfstream names text fields: it goes with "
+			  "--format ndjson or csv, not binary");
+}
+
 /* A flow stream of a daemon that keeps no flows stays silent: say why
  * (and wait all the same: flows may be turned on later). */
 static void flows_off_notice(void)
@@ -952,10 +961,7 @@ static int cmd_flows(int argc, char **argv)
 		if (args.iterations || args.json)
 			die_usage("--iterations and --json go with --top or "
 				  "--watch");
-		if (args.columns && !strcmp(args.columns, "nfstream") &&
-		    args.format && !strcmp(args.format, "binary"))
-			die_usage("--columns nfstream names text fields: it goes "
-				  "with --format ndjson or csv, not binary");
+		refuse_columns_binary();
 		flows_off_notice();
 		req = subscribe_req("flows", argc, argv);
 		if (args.columns)
@@ -1002,9 +1008,7 @@ static int cmd_extract(int argc, char **argv)
 		xpp_flow_accounting_parse(args.accounting, &o.accounting);
 	if (args.columns)
 		xpp_flow_columns_parse(args.columns, &o.columns);
-	if (o.columns == XPP_COLUMNS_NFSTREAM && o.format == XPP_FMT_BINARY)
-		die_usage("--columns nfstream names text fields: it goes with "
-			  "--format ndjson or csv, not binary");
+	refuse_columns_binary();
 	if (args.output && strcmp(args.output, "-")) {
 		o.out = fopen(args.output, "we");
 		if (!o.out) {

@@ -168,6 +168,18 @@ ctl() {
 	"$XDPCTL" --socket "$SOCK" "$@"
 }
 
+# wait_flow_subscriber: true once the daemon counts a flow subscriber
+# (bounded: 2.5 s), so that what is sent next reaches it.
+wait_flow_subscriber() {
+	local i
+	for i in $(seq 50); do
+		[ "$(ctl stats --json | jq '[.subscribers[] | select(.kind == "flows")] | length')" -gt 0 ] &&
+			return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # The daemon drains every flush interval; wait until no record is left
 # in the rings (bounded).
 settle() {

@@ -36,13 +36,8 @@ flows_bg() {
 	"$XDPCTL" --socket "$SOCK" flows "$@" >"$T/$name" 2>"$T/$name.err" &
 	FLOWS_PID=$!
 	# Subscribed once stats counts it.
-	local i
-	for i in $(seq 50); do
-		[ "$(ctl stats --json | jq '[.subscribers[] | select(.kind == "flows")] | length')" -gt 0 ] &&
-			return 0
-		sleep 0.05
-	done
-	fail "the flow subscriber did not subscribe: $(cat "$T/$name.err")"
+	wait_flow_subscriber ||
+		fail "the flow subscriber did not subscribe: $(cat "$T/$name.err")"
 }
 
 # wait_bg PID SECONDS WHAT: the subscriber ends within SECONDS.

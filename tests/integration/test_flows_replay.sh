@@ -52,12 +52,8 @@ live_flows() {
 	local n=$1 out=$2
 	shift 2
 	"$XDPCTL" --socket "$SOCK" flows --count "$n" --format ndjson >"$out" &
-	local pid=$! i
-	for i in $(seq 50); do
-		[ "$(ctl stats --json | jq '[.subscribers[] | select(.kind == "flows")] | length')" -gt 0 ] &&
-			break
-		sleep 0.05
-	done
+	local pid=$!
+	wait_flow_subscriber || fail "live: xdpctl flows did not subscribe"
 	replay "$@"
 	if ! timeout 20 tail --pid="$pid" -f /dev/null; then
 		kill "$pid" 2>/dev/null
@@ -135,12 +131,9 @@ test_classifier_labels_live_flows() {
 	done >"$T/truth.jsonl"
 	"$PY" "$CLASSIFIER" --xdpctl "$XDPCTL" classify "$T/model.pkl" \
 		--socket "$SOCK" --count 60 >"$T/labels.jsonl" 2>"$T/classify.log" &
-	local pid=$! i
-	for i in $(seq 50); do
-		[ "$(ctl stats --json | jq '[.subscribers[] | select(.kind == "flows")] | length')" -gt 0 ] &&
-			break
-		sleep 0.05
-	done
+	local pid=$!
+	wait_flow_subscriber ||
+		fail "classify did not subscribe: $(cat "$T/classify.log")"
 	replay "$T"/test/bulk.pcap "$T"/test/rpc.pcap "$T"/test/probe.pcap
 	if ! timeout 30 tail --pid="$pid" -f /dev/null; then
 		kill "$pid" 2>/dev/null
