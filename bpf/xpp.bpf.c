@@ -442,25 +442,24 @@ static __always_inline __u32 l4_fixed_len(__u8 proto)
 
 /*
  * Ports (or ICMP type and code), TCP flags and window, read field by field
- * so that a header cut short still yields what it does contain. lim is the
- * end of the IP packet. Returns XPP_M_* + 1 of a problem found, or 0.
+ * so that a header cut short still yields what it does contain, from the
+ * L4 header at off to the end of the IP packet (p->lim). A problem found
+ * is noted in p.
  *
- * A global function: the verifier checks it once, not once per path that
- * reaches it, which keeps the IPv6 walk within the complexity limit.
+ * Inline everywhere: a BPF-to-BPF call costs about as much as this parse
+ * (docs/benchmarks.md). Within the IPv6 walk, a global function verified
+ * once, it adds next to nothing to the verifier's work; on the IPv4 and
+ * plain IPv6 paths it adds a verification per way of reaching them
+ * (docs/architecture.md).
  */
-__noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_pkt *pk,
-			    __u32 off, __u32 lim)
+static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
+				     __u32 off)
 {
-	struct parse pp = parse_init(ctx), *p = &pp;
+	struct xpp_pkt *pk = pkt_of(r);
 	struct icmp6hdr *icmp;
-	struct xpp_record *r;
 	struct tcphdr *th;
 	__u8 *b;
 
-	if (!pk)
-		return 0;
-	r = &pk->r;
-	p->lim = lim;
 	pk->l4_off = off;
 	switch (r->proto) {
 	case IPPROTO_TCP:
@@ -472,7 +471,7 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_pkt *pk,
 			 * stop after the ports, and so do we. */
 			r->flags |= XPP_F_TCP_BAD_DOFF;
 			note(p, XPP_M_TCP_DOFF);
-			return p->malformed;
+			return;
 		}
 		if ((b = l4_at(p, off, TCP_FLAGS_OFF + 1)))
 			r->tcp_flags = b[TCP_FLAGS_OFF];
@@ -480,7 +479,7 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_pkt *pk,
 			r->tcp_window = bpf_ntohs(th->window);
 		if (!l4_at(p, off, sizeof(struct tcphdr)))
 			goto trunc;
-		return p->malformed;
+		return;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
@@ -492,7 +491,7 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_pkt *pk,
 		read_ports(p, r, off);
 		if (!l4_at(p, off, fixed))
 			goto trunc;
-		return p->malformed;
+		return;
 	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -507,14 +506,13 @@ __noinline int xpp_parse_l4(struct xdp_md *ctx, struct xpp_pkt *pk,
 			r->dport = icmp->icmp6_code;
 		if (!l4_at(p, off, sizeof(struct icmp6hdr)))
 			goto trunc;
-		return p->malformed;
+		return;
 	default:
-		return 0;
+		return;
 	}
 trunc:
 	r->flags |= XPP_F_L4_TRUNC;
 	note(p, XPP_M_L4_TRUNC);
-	return p->malformed;
 }
 
 /*
@@ -568,15 +566,6 @@ __noinline int xpp_opts_ok(struct xdp_md *ctx, __u32 off, __u32 len,
 			return 0;
 	}
 	return 1;
-}
-
-static __always_inline void parse_l4(struct parse *p, struct xpp_record *r,
-				     __u32 off)
-{
-	int m = xpp_parse_l4(p->ctx, pkt_of(r), off, p->lim);
-
-	if (m && !p->malformed)
-		p->malformed = m;
 }
 
 /* The IP packet ends at end, as its length field says, or with the frame
@@ -855,7 +844,13 @@ static __always_inline int parse_ipv6(struct parse *p, struct xpp_record *r,
 		jumbogram(p, r, off);
 	ip_end(p, r, (__u64)off + r->ip_len);
 
-	ext_walk(p, r, off, ip6->nexthdr);
+	/* The walk costs a call: only extension headers need it. */
+	if (is_ext(ip6->nexthdr, 1)) {
+		ext_walk(p, r, off, ip6->nexthdr);
+	} else {
+		r->proto = ip6->nexthdr;
+		parse_l4(p, r, off);
+	}
 	return 0;
 }
 
