@@ -365,15 +365,30 @@ static __always_inline struct parse parse_init(struct xdp_md *ctx)
  * struct xpp_frame_meta in the metadata area: its timestamp, wire length,
  * interface and packet type stand in for the kernel's. A live frame has
  * no metadata (data_meta == data), so the cost there is one compare.
+ *
+ * A live frame's timestamp is the kernel clock's, CLOCK_MONOTONIC, on
+ * every interface alike. Not the NIC's (bpf_xdp_metadata_rx_timestamp()):
+ * that reaches only a program loaded for one device, and it is on the
+ * NIC's clock, not this one (docs/datapath.md, "Timestamps").
  */
+static __always_inline struct xpp_frame_meta *frame_meta(struct xdp_md *ctx)
+{
+	struct xpp_frame_meta *m = (void *)(long)ctx->data_meta;
+
+	if ((void *)(m + 1) <= (void *)(long)ctx->data &&
+	    m->magic == XPP_FRAME_META_MAGIC)
+		return m;
+	return NULL;
+}
+
 static __always_inline void record_init(struct parse *p,
 					struct xpp_record *r)
 {
 	struct xdp_md *ctx = p->ctx;
-	struct xpp_frame_meta *m = (void *)(long)ctx->data_meta;
+	struct xpp_frame_meta *m = frame_meta(ctx);
 
 	p->wire = p->lim;
-	if ((void *)(m + 1) <= p->data && m->magic == XPP_FRAME_META_MAGIC) {
+	if (m) {
 		r->ts_ns = m->ts_ns;
 		r->ifindex = m->ifindex;
 		r->pkt_type = m->pkt_type < XPP_PKT_TYPE_NONE ?
@@ -1496,6 +1511,10 @@ int xpp_xdp(struct xdp_md *ctx)
 
 	c->packets++;
 	c->bytes += r->frame_len;
+	/* Asked again rather than carried through the parse: a flag
+	 * there would double the states the verifier walks. */
+	if (frame_meta(ctx))
+		c->ts_capture++;
 	if (p.tags)
 		c->vlan++;
 	if (r->flags & (XPP_F_MPLS | XPP_F_PPPOE | XPP_F_LLC_SNAP)) {

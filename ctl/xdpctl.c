@@ -470,11 +470,34 @@ static void fmt_ns(uint64_t ns, char *buf, size_t sz)
 		snprintf(buf, sz, "%lluns", (unsigned long long)ns);
 }
 
+/* One line per interface: the counters keys[], each followed by its
+ * words[]. */
+static void print_iface_counts(json_object *ifs, const char *const *keys,
+			       const char *const *words, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; ifs && i < json_object_array_length(ifs); i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+
+		printf("  %-12s",
+		       json_object_get_string(json_object_object_get(o, "name")));
+		for (j = 0; j < n; j++)
+			printf("%s %llu %s", j ? "," : "",
+			       (unsigned long long)jget(o, keys[j]), words[j]);
+		printf("\n");
+	}
+}
+
 /* The flow figures, when flows are on or have been. */
 static void print_flow_stats(json_object *ifs, json_object *dm)
 {
 	static const char *const reasons[] = { "idle", "active", "end",
 					       "forced", "resources" };
+	static const char *const keys[] = { "flows", "flows_table_full",
+					    "flows_lost", "flows_errors" };
+	static const char *const words[] = { "flows begun", "table full",
+					     "lost in the kernel", "errors" };
 	json_object *fl, *ex;
 	uint64_t total = 0;
 	size_t i;
@@ -499,17 +522,28 @@ static void print_flow_stats(json_object *ifs, json_object *dm)
 		printf(" %llu %s", (unsigned long long)jget(ex, reasons[i]),
 		       reasons[i]);
 	printf("\n");
-	for (i = 0; ifs && i < json_object_array_length(ifs); i++) {
-		json_object *o = json_object_array_get_idx(ifs, i);
+	print_iface_counts(ifs, keys, words, ARRAY_SIZE(keys));
+}
 
-		printf("  %-12s %llu flows begun, %llu table full, %llu lost in "
-		       "the kernel, %llu errors\n",
-		       json_object_get_string(json_object_object_get(o, "name")),
-		       (unsigned long long)jget(o, "flows"),
-		       (unsigned long long)jget(o, "flows_table_full"),
-		       (unsigned long long)jget(o, "flows_lost"),
-		       (unsigned long long)jget(o, "flows_errors"));
-	}
+/* Where the timestamps came from: the source live frames take, then per
+ * interface the frames each source stamped. */
+static void print_ts_stats(json_object *ifs, json_object *dm)
+{
+	static const char *const keys[] = { "ts_kernel", "ts_nic",
+					    "ts_capture" };
+	static const char *const words[] = { "by the kernel clock",
+					     "by the NIC", "by a capture" };
+	json_object *ts;
+
+	if (!json_object_object_get_ex(dm, "timestamps", &ts))
+		return;
+	printf("timestamps: %s clock (%s) for live frames; NIC stamps %s\n",
+	       json_object_get_string(json_object_object_get(ts, "source")),
+	       json_object_get_string(json_object_object_get(ts, "clock")),
+	       json_object_get_boolean(json_object_object_get(ts, "nic")) ?
+		       "on" :
+		       "off (another clock; see xdpctl(8))");
+	print_iface_counts(ifs, keys, words, ARRAY_SIZE(keys));
 }
 
 static void print_stats_table(json_object *res)
@@ -545,6 +579,7 @@ static void print_stats_table(json_object *res)
 	       (unsigned long long)jget(dm, "records_delivered"),
 	       (unsigned long long)jget(dm, "records_pending"), p50, p99, max);
 	print_flow_stats(ifs, dm);
+	print_ts_stats(ifs, dm);
 	if (json_object_object_get_ex(res, "subscribers", &subs) &&
 	    json_object_array_length(subs)) {
 		printf("subscribers:\n");

@@ -11,6 +11,7 @@ const struct xpp_counter_field xpp_counter_fields[] = {
 	F(records_skipped),	F(filtered),	   F(dropped),
 	F(flows),   F(flows_table_full),	F(flows_lost),
 	F(flows_errors),
+	F(ts_nic),  F(ts_capture),
 };
 #undef F
 const size_t xpp_counter_fields_n = ARRAY_SIZE(xpp_counter_fields);

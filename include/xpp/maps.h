@@ -13,7 +13,7 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 6
+#define XPP_SCHEMA_VERSION 7
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
@@ -58,6 +58,13 @@ enum xpp_malformed {
  *   packets == records + records_lost + records_skipped + not_ip.
  * The protocol and malformed counters break the same frames down further
  * and overlap with those four.
+ *
+ * Every frame's timestamp (xpp_record.ts_ns) comes from one source: the
+ * kernel clock (bpf_ktime_get_ns(), CLOCK_MONOTONIC), the NIC, or a
+ * capture's metadata (xdpctl extract). The program counts the last two;
+ * frames stamped by the kernel clock are the rest,
+ *   packets - ts_nic - ts_capture,
+ * so the default path pays no increment for them.
  */
 struct xpp_counters {
 	__u64 packets;
@@ -87,6 +94,11 @@ struct xpp_counters {
 	__u64 flows_lost;	/* flows ended in the kernel that the export
 				 * ring had no room for */
 	__u64 flows_errors;	/* table updates that failed otherwise */
+	/* Timestamp sources (above). ts_nic stays 0: the NIC's stamp is on
+	 * another clock than CLOCK_MONOTONIC and reaches only a program
+	 * bound to one device (docs/datapath.md, "Timestamps"). */
+	__u64 ts_nic;
+	__u64 ts_capture;
 	__u64 malformed[XPP_M_MAX];
 };
 

@@ -311,6 +311,7 @@ static void test_ipv6_jumbogram(void)
 	/* From a capture: the same, and the wire length. */
 	w.frame_len = c.bytes = meta.wire_len;
 	w.meta = &meta;
+	c.ts_capture = 1;
 	if (tap_subtest("capture") && xdp_reset() &&
 	    expect_one_record(&p, &w))
 		expect_counters(&c);

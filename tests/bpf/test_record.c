@@ -183,7 +183,7 @@ static void test_meta_fields(void)
 			continue;
 		expect_counters(&(struct xpp_counters){
 			.packets = 1, .bytes = 54, .ipv4 = 1, .tcp = 1,
-			.records = 1 });
+			.records = 1, .ts_capture = !mc->live });
 	}
 }
 
@@ -202,6 +202,7 @@ static void test_meta_snap_length(void)
 	};
 	struct xpp_counters c = {
 		.packets = 1, .bytes = 1514, .ipv4 = 1, .udp = 1, .records = 1,
+		.ts_capture = 1,
 	};
 	struct pkt p;
 
@@ -240,6 +241,61 @@ static void test_meta_gso_total_length_zero(void)
 	pkt_payload(&p, 1400, 0x77);
 	pkt_put16(&p, 16, 0);
 	expect_one_record(&p, &w);
+}
+
+/*
+ * Each frame's timestamp has one source, counted: live frames take the
+ * kernel clock (CLOCK_MONOTONIC, between the calls around the run) and
+ * are packets - ts_nic - ts_capture; frames behind a capture's metadata
+ * count in ts_capture and keep its stamp; no frame counts as NIC-stamped
+ * (the shared program never takes the NIC's stamp). Interleaved, so a
+ * source cannot leak from one frame into the next.
+ */
+static void test_timestamp_sources(void)
+{
+	const struct xpp_frame_meta meta = {
+		.magic = XPP_FRAME_META_MAGIC, .wire_len = 54,
+		.ts_ns = CAPTURE_TS, .pkt_type = XPP_FRAME_META_NO_PKT_TYPE,
+	};
+	struct xpp_counters c;
+	unsigned long long t0;
+	int i, live = 0, capture = 0;
+	__u32 verdict;
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	frame_ipv4_tcp(&p, 1, 2);
+	for (i = 0; i < 7; i++) {
+		bool from_capture = i % 3 == 1;
+
+		t0 = now_ns();
+		if (!ASSERT_OK(from_capture ? xdp_run_meta(&p, &meta, &verdict) :
+					      xdp_run(&p, &verdict),
+			       "test run") ||
+		    !ASSERT_EQ(xt.nrecs, i + 1, "records"))
+			return;
+		if (from_capture) {
+			ASSERT_EQ(xt.recs[i].ts_ns, CAPTURE_TS,
+				  "ts_ns, the capture's");
+			capture++;
+		} else {
+			ASSERT_GE(xt.recs[i].ts_ns, t0,
+				  "ts_ns, CLOCK_MONOTONIC, after the run began");
+			ASSERT_LE(xt.recs[i].ts_ns, now_ns(),
+				  "ts_ns, CLOCK_MONOTONIC, before now");
+			live++;
+		}
+	}
+	c = (struct xpp_counters){
+		.packets = 7, .bytes = 7 * 54, .ipv4 = 7, .tcp = 7,
+		.records = 7, .ts_capture = capture,
+	};
+	if (!expect_counters(&c) || !ASSERT_OK(xdp_counters(&c), "counters"))
+		return;
+	ASSERT_EQ(c.ts_nic, 0, "ts_nic");
+	ASSERT_EQ(c.packets - c.ts_nic - c.ts_capture, live,
+		  "stamped by the kernel clock");
 }
 
 /* ---- a real interface: ifindex and rx queue ------------------------- */
@@ -360,4 +416,5 @@ TAP_GROUP(xdp_record_tests,
 	  TAP_CASE(test_meta_fields),
 	  TAP_CASE(test_meta_snap_length),
 	  TAP_CASE(test_meta_gso_total_length_zero),
+	  TAP_CASE(test_timestamp_sources),
 	  TAP_CASE(test_ifindex_and_rx_queue));

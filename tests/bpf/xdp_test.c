@@ -190,6 +190,8 @@ bool expect_counters(const struct xpp_counters *want)
 	ok &= ASSERT_EQ(got.tcp + got.udp + got.icmp + got.other,
 			got.ipv4 + got.ipv6,
 			"tcp + udp + icmp + other = ipv4 + ipv6");
+	ok &= ASSERT_LE(got.ts_nic + got.ts_capture, got.packets,
+			"ts_nic + ts_capture <= packets");
 	return ok;
 }
 

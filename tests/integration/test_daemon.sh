@@ -48,6 +48,16 @@ test_attach_and_exact_counts() {
 	# The human table lists the interface with the same packet count.
 	ctl stats | awk '$1 == "xa1" { print $3 }' | grep -qx 120 ||
 		fail "stats table: $(ctl stats)"
+	# Every live frame stamped by the kernel clock, none by the NIC.
+	expect_eq ts.source "$(jq -r .timestamps.source <<<"$d")" kernel
+	expect_eq ts.clock "$(jq -r .timestamps.clock <<<"$d")" CLOCK_MONOTONIC
+	expect_eq ts.nic "$(jq .timestamps.nic <<<"$d")" false
+	expect_eq ts_kernel "$(jq .ts_kernel <<<"$s")" 120
+	expect_eq ts_nic "$(jq .ts_nic <<<"$s")" 0
+	expect_eq ts_capture "$(jq .ts_capture <<<"$s")" 0
+	expect_eq totals.ts_kernel "$(ctl stats --json | jq .totals.ts_kernel)" 120
+	ctl stats | grep -q "^  xa1 .* 120 by the kernel clock, 0 by the NIC" ||
+		fail "stats table, timestamps: $(ctl stats)"
 }
 
 test_record_content() {
