@@ -1485,6 +1485,55 @@ __noinline int xpp_flow_packet(struct xpp_pkt *pk)
 	return FLOW_FULL | flow_export(s, &k, XPP_END_RESOURCES);
 }
 
+/*
+ * What the configuration does with an IP frame before its record: flows,
+ * filters, the verdict, records off, sampling. Returns 1 when the frame is
+ * to be recorded; *verdict is its verdict either way (XDP_PASS unless
+ * dropped).
+ */
+static __always_inline int chosen(const struct xpp_config *cfg,
+				  struct xpp_cpu_state *st,
+				  struct xpp_counters *c, struct xpp_pkt *pk,
+				  int *verdict)
+{
+	const struct xpp_record *r = &pk->r;
+
+	if (cfg->flags & XPP_CFG_FLOWS) {
+		int fl = xpp_flow_packet(pk);
+
+		c->flows += !!(fl & FLOW_NEW);
+		if (fl & (FLOW_FULL | FLOW_LOST | FLOW_ERROR)) {
+			c->flows_table_full += !!(fl & FLOW_FULL);
+			c->flows_lost += !!(fl & FLOW_LOST);
+			c->flows_errors += !!(fl & FLOW_ERROR);
+		}
+	}
+	if (!selected(cfg, r)) {
+		c->records_skipped++;
+		c->filtered++;
+		return 0;
+	}
+	if (cfg->flags & XPP_CFG_DROP_SELECTED) {
+		*verdict = XDP_DROP;
+		c->dropped++;
+	}
+	/* The verdict stands without records: flows only still drops. */
+	if (cfg->flags & XPP_CFG_NO_RECORDS) {
+		c->records_skipped++;
+		return 0;
+	}
+	if (cfg->sample_n > 1) {
+		__u32 k = st->sample_ctr;
+
+		st->sample_ctr = k + 1 >= cfg->sample_n ? 0 : k + 1;
+		if (k) {
+			c->records_skipped++;
+			return 0;
+		}
+	}
+	return 1;
+}
+
 SEC("xdp")
 int xpp_xdp(struct xdp_md *ctx)
 {
@@ -1538,39 +1587,11 @@ int xpp_xdp(struct xdp_md *ctx)
 		c->ipv6++;
 	count_l4(c, r->proto);
 
-	if (cfg->flags & XPP_CFG_FLOWS) {
-		int fl = xpp_flow_packet(&pk);
-
-		c->flows += !!(fl & FLOW_NEW);
-		if (fl & (FLOW_FULL | FLOW_LOST | FLOW_ERROR)) {
-			c->flows_table_full += !!(fl & FLOW_FULL);
-			c->flows_lost += !!(fl & FLOW_LOST);
-			c->flows_errors += !!(fl & FLOW_ERROR);
-		}
-	}
-	if (!selected(cfg, r)) {
-		c->records_skipped++;
-		c->filtered++;
-		return XDP_PASS;
-	}
-	if (cfg->flags & XPP_CFG_DROP_SELECTED) {
-		verdict = XDP_DROP;
-		c->dropped++;
-	}
-	/* The verdict stands without records: flows only still drops. */
-	if (cfg->flags & XPP_CFG_NO_RECORDS) {
-		c->records_skipped++;
+	/* The defaults (no filter, no flows, every frame recorded) go from
+	 * here to the ring on one test. */
+	if ((cfg->flags || cfg->sample_n > 1) &&
+	    !chosen(cfg, st, c, &pk, &verdict))
 		return verdict;
-	}
-	if (cfg->sample_n > 1) {
-		__u32 k = st->sample_ctr;
-
-		st->sample_ctr = k + 1 >= cfg->sample_n ? 0 : k + 1;
-		if (k) {
-			c->records_skipped++;
-			return verdict;
-		}
-	}
 
 	cpu = bpf_get_smp_processor_id();
 	if (emit(cfg, st, r, cpu))
