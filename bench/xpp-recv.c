@@ -5,17 +5,21 @@
  * record (struct xpp_record) in user space and hands it to the same sink,
  * which counts it and measures its latency from the kernel's timestamp.
  *
- *   drop      XDP_DROP at the hook (counting arrivals): the ceiling
- *   tpacket   AF_PACKET TPACKET_V3 ring, records built from the frames
- *   recvmmsg  a UDP socket read with recvmmsg(), records built from the
- *             datagrams and their control messages
- *   sub       a binary subscription to a running xdp-preprocd
- *   flows     a binary flow subscription to a running xdp-preprocd with
- *             flows = on: delivered counts the packets in the flows that
- *             come (no latency: a flow is delivered when it ends)
+ *   drop           XDP_DROP at the hook (counting arrivals): the ceiling
+ *   touch-drop     the headers read at the hook, then XDP_DROP: the
+ *                  ceiling of any parser (bench/hook.bpf.c)
+ *   touch-ts-drop  the same plus bpf_ktime_get_ns() per frame
+ *   tpacket        AF_PACKET TPACKET_V3 ring, records built from the frames
+ *   recvmmsg       a UDP socket read with recvmmsg(), records built from
+ *                  the datagrams and their control messages
+ *   sub            a binary subscription to a running xdp-preprocd
+ *   flows          a binary flow subscription to a running xdp-preprocd
+ *                  with flows = on: delivered counts the packets in the
+ *                  flows that come (no latency: a flow is delivered when
+ *                  it ends)
  *
- * For drop, tpacket and recvmmsg a counting XDP program is attached to
- * the interface, so each variant has an arrival count at the same hook
+ * For the drops, tpacket and recvmmsg a counting XDP program is attached
+ * to the interface, so each variant has an arrival count at the same hook
  * (xdp-preprocd counts its own). Runs until SIGTERM or SIGINT, printing
  * {"ready":true} once receiving and one JSON object of results at the end.
  */
@@ -50,6 +54,7 @@
 #include "xpp/record.h"
 #include "xpp/flow.h"
 #include "xpp/stream.h"
+#include "hook.h"
 #include "xpp_hook.skel.h"
 
 #ifndef UDP_NO_CHECK6_RX
@@ -457,10 +462,11 @@ eof:
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: xpp-recv --mode drop|tpacket|recvmmsg|sub|flows --dev DEV [options]\n"
+"Usage: xpp-recv --mode MODE --dev DEV [options]\n"
 "The receiving side of a benchmark variant; prints JSON results on\n"
 "SIGTERM or SIGINT.\n"
-"  --mode M       drop, tpacket, recvmmsg, sub or flows (bench/xpp-recv.c)\n"
+"  --mode M       drop, touch-drop, touch-ts-drop, tpacket, recvmmsg, sub\n"
+"                 or flows (bench/xpp-recv.c)\n"
 "  --dev DEV      receiving interface (in this network namespace)\n"
 "  --ipv6         recvmmsg: an IPv6 socket\n"
 "  --socket PATH  sub, flows: the daemon's control socket\n"
@@ -479,8 +485,9 @@ int main(int argc, char **argv)
 		{},
 	};
 	const char *mode = NULL, *dev = NULL, *sock = NULL;
-	bool sub;
+	bool sub, drop;
 	struct xpp_hook_bpf *hook = NULL;
+	struct bpf_program *prog;
 	uint64_t arrivals = 0;
 	int c, v6 = 0, cpu = -1, ifindex, err;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -535,21 +542,26 @@ int main(int argc, char **argv)
 	/* No SA_RESTART: a blocking read returns to see the flag. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	drop = !strcmp(mode, "drop") || !strcmp(mode, "touch-drop") ||
+	       !strcmp(mode, "touch-ts-drop");
 	if (!sub) {
 		hook = xpp_hook_bpf__open();
 		if (!hook)
 			return 1;
-		hook->rodata->verdict = strcmp(mode, "drop") ? XDP_PASS :
-							       XDP_DROP;
+		hook->rodata->verdict = drop ? XDP_DROP : XDP_PASS;
+		prog = !strcmp(mode, "touch-drop") ? hook->progs.xpp_touch_drop :
+		       !strcmp(mode, "touch-ts-drop") ?
+				hook->progs.xpp_touch_ts_drop :
+				hook->progs.xpp_hook;
 		if (xpp_hook_bpf__load(hook) ||
-		    bpf_xdp_attach(ifindex, bpf_program__fd(hook->progs.xpp_hook),
+		    bpf_xdp_attach(ifindex, bpf_program__fd(prog),
 				   XDP_FLAGS_DRV_MODE, NULL)) {
 			fprintf(stderr, "xpp-recv: attaching to %s: %s\n", dev,
 				strerror(errno));
 			return 1;
 		}
 	}
-	if (!strcmp(mode, "drop")) {
+	if (drop) {
 		printf("{\"ready\":true}\n");
 		fflush(stdout);
 		while (!stop)
@@ -567,13 +579,15 @@ int main(int argc, char **argv)
 	}
 	if (hook) {
 		int ncpu = libbpf_num_possible_cpus(), i;
-		uint64_t v[ncpu > 0 ? ncpu : 1];
+		struct xpp_hook_count v[ncpu > 0 ? ncpu : 1];
 		__u32 zero = 0;
 
 		if (ncpu > 0 && !bpf_map__lookup_elem(hook->maps.arrivals,
 				&zero, sizeof(zero), v, sizeof(v), 0))
-			for (i = 0; i < ncpu; i++)
-				arrivals += v[i];
+			for (i = 0; i < ncpu; i++) {
+				arrivals += v[i].packets;
+				sink.sum += v[i].sum;
+			}
 		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 		xpp_hook_bpf__destroy(hook);
 	}
