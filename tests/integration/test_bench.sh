@@ -40,7 +40,7 @@ for p in r["points"]:
         assert 0 < run["delivered"] <= run["arrivals"], \
             "%s: %d delivered of %d arrivals" % (v, run["delivered"], run["arrivals"])
         assert run["lost"] == run["sent"] - run["delivered"]
-        if v != "xdp-drop":
+        if not v.endswith("-drop"):
             lat = run["latency_ns"]
             assert lat["count"] == run["delivered"], \
                 "%s: latency of %d records, %d delivered" % (v, lat["count"], run["delivered"])
@@ -51,16 +51,20 @@ for p in r["points"]:
         # Never faster than asked (slower only on a busy machine).
         assert 0 < off < 1.02 * p["rate"], \
             "%s: offered %.0f for a paced %.0f" % (p["variant"], off, p["rate"])
-assert seen == {"xdp-preprocd", "tpacket", "recvmmsg", "xdp-drop"}, seen
+assert seen == {"xdp-preprocd", "tpacket", "recvmmsg", "xdp-drop",
+                "xdp-touch-drop", "xdp-touch-ts-drop"}, seen
 pc = {f["frame"]: f for f in r["prog_cost"]["frames"]}
 assert len(pc) == 3, pc.keys()
 for f in pc.values():
     ns = {p["name"]: p["median_ns"] for p in f["programs"]}
     # Measured, all three (parse-only and the full program are within
     # 10-15% of each other: their order is noise in a short run).
-    assert all(ns[k] > 0 for k in ("xdp_drop", "parse_only", "xdp_preprocd",
-                                   "flows", "records+flows")), ns
+    assert all(ns[k] > 0 for k in ("xdp_drop", "touch_drop", "touch_ts_drop",
+                                   "parse_only", "xdp_preprocd", "flows",
+                                   "records+flows")), ns
 assert any(c["check"].startswith("saturation") for c in r["checks"])
+assert any(c["check"] == "saturation: xdp-preprocd / touch+timestamp-and-drop"
+           for c in r["checks"]), [c["check"] for c in r["checks"]]
 PYEOF
 	[ -z "$out" ] || fail "$(tail -1 <<<"$out")"
 	ip netns list | grep -q '^xppbench' && fail "namespaces left behind"
