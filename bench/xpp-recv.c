@@ -549,10 +549,11 @@ int main(int argc, char **argv)
 		if (!hook)
 			return 1;
 		hook->rodata->verdict = drop ? XDP_DROP : XDP_PASS;
-		prog = !strcmp(mode, "touch-drop") ? hook->progs.xpp_touch_drop :
-		       !strcmp(mode, "touch-ts-drop") ?
-				hook->progs.xpp_touch_ts_drop :
-				hook->progs.xpp_hook;
+		prog = hook->progs.xpp_hook;
+		if (!strcmp(mode, "touch-drop"))
+			prog = hook->progs.xpp_touch_drop;
+		else if (!strcmp(mode, "touch-ts-drop"))
+			prog = hook->progs.xpp_touch_ts_drop;
 		if (xpp_hook_bpf__load(hook) ||
 		    bpf_xdp_attach(ifindex, bpf_program__fd(prog),
 				   XDP_FLAGS_DRV_MODE, NULL)) {
