@@ -294,6 +294,7 @@ _Static_assert(sizeof(struct xpp_flow_image) ==
 struct xpp_flow_scratch {
 	struct xpp_flow_image e;
 	struct xpp_flow_export x;
+	__u64 fence; /* flow_wake()'s barrier: a word of this CPU's own */
 };
 
 struct {
@@ -1115,18 +1116,32 @@ static __always_inline int selected(const struct xpp_config *cfg,
 
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
-/* Stores v to *p after every store before it (store-release). On x86 the
- * hardware keeps stores in order: a compiler barrier is enough. */
+/*
+ * Stores v to *p after every store before it, and orders it before every
+ * load after it (a full barrier): the waiting word is read right after
+ * (wake_reader()). An atomic exchange: BPF's fetching atomics are fully
+ * ordered and the JITs emit them so (x86: xchg, which is locked; arm64:
+ * an acquire-release swap and a barrier). A plain store would let the
+ * load of the word pass it in the store buffer, and a reader that looked
+ * at the ring in that instant would block with the record in it.
+ */
 static __always_inline void publish(__u64 *p, __u64 v)
 {
-#if defined(__TARGET_ARCH_x86)
-	asm volatile("" ::: "memory");
-	*(volatile __u64 *)p = v;
-#else
-	/* A fully ordered atomic exchange (BPF ISA v3: -mcpu=v3): the JITs
-	 * emit the barriers for it. */
 	__sync_lock_test_and_set(p, v);
-#endif
+}
+
+/*
+ * The reader is blocked, or about to: clear its waiting word and wake it,
+ * once. The exchange lets exactly one producer (of every CPU's) take the
+ * word, so one token is sent per wait however many records follow. The
+ * token is only a wakeup (the records are in the rings); were the token
+ * ring full, the reader has tokens to read already and is not blocked.
+ */
+static __always_inline void wake_reader(struct xpp_ring_pos *pos0, __u32 cpu)
+{
+	if (__sync_lock_test_and_set(&pos0->wait, 0))
+		bpf_ringbuf_output(&xpp_wake, &cpu, sizeof(cpu),
+				   BPF_RB_FORCE_WAKEUP);
 }
 
 /* Returns 1 when the record was written, 0 when the ring had no room. */
@@ -1134,17 +1149,18 @@ static __always_inline int emit(const struct xpp_config *cfg,
 				struct xpp_cpu_state *st,
 				struct xpp_record *r, __u32 cpu)
 {
-	struct xpp_ring_pos *pos;
+	struct xpp_ring_pos *pos, *pos0;
 	struct xpp_record *slot;
+	__u32 idx, next, zero = 0;
 	__u64 prod, fill;
-	__u32 idx, next;
 
 	r->seq = st->seq++;
 	r->ring = cpu;
 	pos = bpf_map_lookup_elem(&xpp_ring_pos, &cpu);
+	pos0 = bpf_map_lookup_elem(&xpp_ring_pos, &zero);
 	/* One producer per ring: a run of the program that interrupts
 	 * another on this CPU (a test run under softirq) loses its record. */
-	if (!pos || st->busy)
+	if (!pos || !pos0 || st->busy)
 		return 0;
 	prod = pos->prod;
 	fill = prod - READ_ONCE(pos->cons);
@@ -1165,13 +1181,10 @@ static __always_inline int emit(const struct xpp_config *cfg,
 	pos->widx = next < ring_slots ? next : 0;
 	publish(&pos->prod, prod + 1);
 	st->busy = 0;
-	/* The reader drains on a timer; wake it once when the fill crosses
-	 * the mark (it grows by one per record, so it meets the mark
-	 * exactly; waking it on every record past the mark would queue an
-	 * interrupt per record while a busy reader catches up). */
-	if (cfg->wakeup_records && fill + 1 == cfg->wakeup_records)
-		bpf_ringbuf_output(&xpp_wake, &cpu, sizeof(cpu),
-				   BPF_RB_FORCE_WAKEUP);
+	/* The reader is woken only when it said it waits: never while it
+	 * drains, and nothing it has to poll for when it does not. */
+	if (READ_ONCE(pos0->wait))
+		wake_reader(pos0, cpu);
 	return 1;
 }
 
@@ -1392,6 +1405,25 @@ static __always_inline __u8 flow_key(const struct xpp_record *r,
 	return swap;
 }
 
+/*
+ * A flow was added to the table: when the reader stopped scanning it (it
+ * was empty, XPP_WAIT_FLOWS), wake it to scan again. The exchange on this
+ * CPU's own scratch word is the full barrier between the insert and the
+ * load of the waiting word (the reader's side: it sets the word, then
+ * looks at the table once more), without moving the shared line for
+ * every new flow.
+ */
+static __always_inline void flow_wake(struct xpp_flow_scratch *s)
+{
+	struct xpp_ring_pos *pos0;
+	__u32 zero = 0;
+
+	__sync_lock_test_and_set(&s->fence, 0);
+	pos0 = bpf_map_lookup_elem(&xpp_ring_pos, &zero);
+	if (pos0 && (READ_ONCE(pos0->wait) & XPP_WAIT_FLOWS))
+		wake_reader(pos0, bpf_get_smp_processor_id());
+}
+
 /* Hands an ended flow (in s->x) to user space. */
 static __always_inline int flow_export(struct xpp_flow_scratch *s,
 				       const struct xpp_flow_key *k,
@@ -1469,8 +1501,10 @@ __noinline int xpp_flow_packet(struct xpp_pkt *pk)
 		return flow_update(e, s, &k, &in, cfg);
 	flow_begin(&s->e.f, &in);
 	err = bpf_map_update_elem(&xpp_flows, &k, &s->e, BPF_NOEXIST);
-	if (!err)
+	if (!err) {
+		flow_wake(s);
 		return FLOW_NEW;
+	}
 	if (err == -EEXIST) {
 		/* Another CPU put it there first. */
 		e = bpf_map_lookup_elem(&xpp_flows, &k);

@@ -265,9 +265,14 @@ bool conn_hung_up(struct conn *c)
 	return !c->closed && c->input_ended && peer_gone(c->fd);
 }
 
+bool conn_input_ended(const struct conn *c)
+{
+	return !c->closed && c->input_ended;
+}
+
 /* End of input: the peer closed, or only shut down its sending side and
  * still reads. */
-static void conn_input_ended(struct conn *c)
+static void input_end(struct conn *c)
 {
 	if (peer_gone(c->fd)) {
 		conn_close(c);
@@ -293,7 +298,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (n == 0) {
-		conn_input_ended(c);
+		input_end(c);
 		return;
 	}
 	/* Callbacks may close the connection or turn it into a stream. */

@@ -78,6 +78,8 @@ const struct conn_peer *conn_peer(const struct conn *c);
 /* After a half-close: the peer has closed its side too (one poll(2)
  * when input has ended, nothing otherwise). The owner then closes. */
 bool conn_hung_up(struct conn *c);
+/* The peer shut down its sending side (it may still read). */
+bool conn_input_ended(const struct conn *c);
 bool conn_is_closed(const struct conn *c);
 
 /*

@@ -31,8 +31,11 @@ struct manager {
 	struct subscriptions *subs;
 	uint64_t start_mono_ns;
 
-	ev_timer status_w;
+	ev_timer status_w;  /* one-shot, while records flow (and once after) */
 	ev_timer watchdog_w;
+	ev_timer tick_w;    /* subscriptions_flush, only while one needs it */
+	ev_check tick_check_w;
+	bool notify;	    /* NOTIFY_SOCKET is set: STATUS= is read */
 	ev_signal sig_w[3];
 	uint64_t status_last_ns; /* for the record rate in STATUS= */
 	uint64_t status_last_delivered;

@@ -252,6 +252,7 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 			      const struct drain_sink *sink)
 {
 	struct xpp_datapath_opts opts = {};
+	struct drain_wait_hook hook;
 	struct dp_owner *o;
 	char err[1024] = "";
 	int r;
@@ -305,6 +306,8 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 		r = log_error_errno(errno, "cannot read the flows: %m");
 		goto fail;
 	}
+	flow_drain_wait_hook(o->flows, &hook);
+	drain_set_wait_hook(o->drain, &hook);
 	r = dp_owner_apply_conf(o);
 	if (r)
 		goto fail;

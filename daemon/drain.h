@@ -38,16 +38,31 @@ struct drain *drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
 /* What is still in the rings waits there for the next start. */
 void drain_free(struct drain *dr);
 
-/* Timer interval and wakeup mark from conf; the mark is clamped to the
- * ring. Returns 0 or the error of writing the program's configuration. */
+/* Writes the program's configuration. Returns 0 or its error. */
 int drain_apply_conf(struct drain *dr, const struct xpp_conf *conf);
+
+/* Another reader of the datapath that sleeps on the same waiting word
+ * (the flow drain): what it adds to the word, its last look once the word
+ * is set, and what it does when the loop wakes. */
+struct drain_wait_hook {
+	/* XPP_WAIT_* bits besides XPP_WAIT_RECORDS, before each block. */
+	unsigned int (*bits)(void *ctx);
+	/* The word is set to bits and the rings are empty: look once more
+	 * at what a producer would have woken it for. */
+	void (*armed)(void *ctx, unsigned int bits);
+	/* The loop woke (whatever woke it) after a wait with bits set. */
+	void (*woke)(void *ctx, unsigned int bits);
+	void *ctx;
+};
+void drain_set_wait_hook(struct drain *dr, const struct drain_wait_hook *hook);
 void drain_now(struct drain *dr);
 
 /* Records drained since this process started. */
 uint64_t drain_delivered(const struct drain *dr);
 /* Kernel timestamp to drain, per record. */
 const struct latency *drain_latency(const struct drain *dr);
-/* Wakeups the program sent (one per crossing of the mark). */
+/* Wakeups the program sent (one per wait that a record or a flow
+ * ended). */
 unsigned long long drain_wakeups(const struct drain *dr);
 
 #endif

@@ -3,12 +3,17 @@
  * Draining flows. The program hands over the flows it ends itself (a
  * packet found its flow due, or the table was full) through a ring
  * buffer whose epoll fd wakes the loop; every other flow is ended by the
- * scan, once a second, on the program's clock (CLOCK_MONOTONIC). Flows
- * leave as flow records with wall-clock times, in the order they ended.
+ * scan, once a second, on the program's clock (CLOCK_MONOTONIC), while
+ * the table holds flows. A scan that finds it empty parks the scan: the
+ * loop then sleeps with XPP_WAIT_FLOWS in the waiting word, and the
+ * program wakes it at the next flow it begins. Flows leave as flow
+ * records with wall-clock times, in the order they ended.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpf/bpf.h>
 
 #include "flow-drain.h"
 #include "flows.h"
@@ -20,12 +25,14 @@ struct flow_drain {
 	const struct xpp_conf *conf;
 	struct drain_sink sink;
 	struct xpp_flows *fl;
+	int table_fd;
 	unsigned int table_size;
 	ev_io ring_w;
 	ev_timer scan_w;
 	int64_t wall_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, per pass */
 	unsigned int active; /* in the table at the last scan */
 	bool scanned;	     /* a scan has read the table */
+	bool parked;	     /* the scan timer stopped: the table was empty */
 	bool flows_on;	     /* as last applied */
 	int last_err;	     /* said once, until it changes */
 	uint64_t exported[XPP_END_RESOURCES + 1];
@@ -86,15 +93,69 @@ static int scan(struct flow_drain *fd, bool force, unsigned int ifindex)
 	return flows_result(fd, r, "scanning the flow table");
 }
 
+static void unpark(struct flow_drain *fd)
+{
+	if (!fd->parked)
+		return;
+	fd->parked = false;
+	ev_timer_set(&fd->scan_w, XPP_FLOW_SCAN_NS / 1e9, XPP_FLOW_SCAN_NS / 1e9);
+	ev_timer_start(fd->loop, &fd->scan_w);
+}
+
 static void scan_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct flow_drain *fd = w->data;
 
-	/* Flows off and the table empty: nothing to read. Adopted pins may
-	 * hold flows of an earlier run, so the first scan always reads. */
-	if (!fd->flows_on && !fd->active && fd->scanned)
-		return;
-	scan(fd, false, 0);
+	/* Adopted pins may hold flows of an earlier run, so the first scan
+	 * always reads. */
+	if (fd->flows_on || fd->active || !fd->scanned)
+		scan(fd, false, 0);
+	/* Nothing left to expire: no timer until a flow begins (with flows
+	 * off, the program begins none). */
+	if (fd->scanned && !fd->active) {
+		ev_timer_stop(loop, w);
+		fd->parked = true;
+	}
+}
+
+/* The waiting word, through the drain (drain_set_wait_hook). */
+static unsigned int wait_bits(void *ctx)
+{
+	struct flow_drain *fd = ctx;
+
+	return fd->parked && fd->flows_on ? XPP_WAIT_FLOWS : 0;
+}
+
+/* The word is set: a flow begun before it was would not wake the loop,
+ * so look at the table once more (the reader's side of the barrier pair
+ * of flow_wake() in bpf/xpp.bpf.c). */
+static void wait_armed(void *ctx, unsigned int bits)
+{
+	struct flow_drain *fd = ctx;
+	struct xpp_flow_key key;
+
+	if ((bits & XPP_WAIT_FLOWS) &&
+	    !bpf_map_get_next_key(fd->table_fd, NULL, &key))
+		unpark(fd);
+}
+
+/* Woken while parked: maybe by a new flow; scan within a second. */
+static void wait_woke(void *ctx, unsigned int bits)
+{
+	struct flow_drain *fd = ctx;
+
+	if (bits & XPP_WAIT_FLOWS)
+		unpark(fd);
+}
+
+void flow_drain_wait_hook(struct flow_drain *fd, struct drain_wait_hook *ret)
+{
+	*ret = (struct drain_wait_hook){
+		.bits = wait_bits,
+		.armed = wait_armed,
+		.woke = wait_woke,
+		.ctx = fd,
+	};
 }
 
 struct flow_drain *flow_drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
@@ -112,6 +173,7 @@ struct flow_drain *flow_drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
 	fd->conf = conf;
 	fd->sink = *sink;
 	fd->table_size = xpp_datapath__flow_entries(dp);
+	fd->table_fd = xpp_datapath__flows_fd(dp);
 	fd->flows_on = conf->dp.flags & XPP_CFG_FLOWS;
 	ev_io_init(&fd->ring_w, ring_cb, xpp_flows__epoll_fd(fd->fl), EV_READ);
 	fd->ring_w.data = fd;
@@ -144,6 +206,9 @@ void flow_drain_apply_conf(struct flow_drain *fd)
 	if (fd->flows_on && !on)
 		scan(fd, true, 0);
 	fd->flows_on = on;
+	/* The first scan after a change runs on time, as before. */
+	if (on)
+		unpark(fd);
 }
 
 int flow_drain_end_all(struct flow_drain *fd)

@@ -2,7 +2,7 @@
 /*
  * Flows out of the kernel into a sink (docs/flows.md): the ring of flows
  * the program ended itself, and the table scanned once a second for the
- * flows no packet came to end. Part of the datapath owner: it knows flow
+ * flows no packet came to end, while it holds any. Part of the datapath owner: it knows flow
  * records, not who receives them.
  */
 #ifndef XPP_FLOW_DRAIN_H
@@ -37,6 +37,10 @@ struct flow_drain *flow_drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
 				  const struct drain_sink *sink);
 /* Flows still in the table stay there (flow_drain_end_all first). */
 void flow_drain_free(struct flow_drain *fd);
+
+/* What the flow drain adds to the waiting word; the caller hands it to
+ * drain_set_wait_hook(). */
+void flow_drain_wait_hook(struct flow_drain *fd, struct drain_wait_hook *ret);
 
 /* After a configuration change: flows turned off end every flow. */
 void flow_drain_apply_conf(struct flow_drain *fd);

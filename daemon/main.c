@@ -215,9 +215,45 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * STATUS= says the record rate every 5 s while records flow and once
+ * after they stop; an idle daemon has nothing new to say and does not
+ * wake up to say it.
+ */
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	notify_status(w->data, NULL);
+	struct manager *m = w->data;
+	uint64_t before = m->status_last_delivered;
+
+	notify_status(m, NULL);
+	if (m->status_last_delivered != before)
+		ev_timer_start(loop, w);
+}
+
+/*
+ * A subscription that the drain's flushes alone would leave waiting: a
+ * flush that ran out of budget, a peer that half-closed (only a look at
+ * its socket tells when it goes). Ticked at flush_interval_ms while one
+ * is there, never otherwise.
+ */
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct manager *m = w->data;
+
+	subscriptions_flush(m->subs);
+	if (!subscriptions_need_tick(m->subs))
+		ev_timer_stop(loop, w);
+}
+
+static void tick_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct manager *m = w->data;
+	ev_tstamp iv = m->conf.flush_ms / 1000.0;
+
+	if (ev_is_active(&m->tick_w) || !subscriptions_need_tick(m->subs))
+		return;
+	ev_timer_set(&m->tick_w, iv, iv);
+	ev_timer_start(loop, &m->tick_w);
 }
 
 static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -245,6 +281,8 @@ static void sink_flushed(void *userdata)
 	struct manager *m = userdata;
 
 	subscriptions_flush(m->subs);
+	if (m->notify && !ev_is_active(&m->status_w))
+		ev_timer_start(m->loop, &m->status_w);
 }
 
 static void sink_ifaces_changed(void *userdata)
@@ -288,9 +326,14 @@ static int manager_start(struct manager *m)
 		m->sig_w[i].data = m;
 		ev_signal_start(m->loop, &m->sig_w[i]);
 	}
-	ev_timer_init(&m->status_w, status_cb, 5, 5);
+	m->notify = getenv("NOTIFY_SOCKET");
+	ev_timer_init(&m->status_w, status_cb, 5, 0);
 	m->status_w.data = m;
-	ev_timer_start(m->loop, &m->status_w);
+	ev_init(&m->tick_w, tick_cb);
+	m->tick_w.data = m;
+	ev_check_init(&m->tick_check_w, tick_check_cb);
+	m->tick_check_w.data = m;
+	ev_check_start(m->loop, &m->tick_check_w);
 	if (sd_watchdog_enabled(0, &usec) > 0) {
 		ev_timer_init(&m->watchdog_w, watchdog_cb, usec / 2e6,
 			      usec / 2e6);

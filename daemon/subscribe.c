@@ -365,6 +365,18 @@ void subscriptions_flush(struct subscriptions *subs)
 		subs->flush_start = s;
 }
 
+bool subscriptions_need_tick(const struct subscriptions *subs)
+{
+	const struct subscription *s;
+
+	if (subs->flush_start)
+		return true;
+	for (s = subs->list; s; s = s->next)
+		if (conn_input_ended(s->c))
+			return true;
+	return false;
+}
+
 void subscriptions_finish(struct subscriptions *subs)
 {
 	struct subscription *s;

@@ -43,6 +43,10 @@ void subscriptions_deliver_flow(struct subscriptions *subs,
 				const struct xpp_flow_record *f);
 /* Encodes queued records for the peers, within a budget per call. */
 void subscriptions_flush(struct subscriptions *subs);
+/* A subscription needs subscriptions_flush() again though no record
+ * comes: a flush ran out of budget, or a peer half-closed (its close is
+ * seen by looking). */
+bool subscriptions_need_tick(const struct subscriptions *subs);
 /* The daemon stops: every stream takes nothing more and closes once its
  * peer has what was queued for it. */
 void subscriptions_finish(struct subscriptions *subs);

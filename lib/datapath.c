@@ -390,6 +390,11 @@ void xpp_datapath__ring_positions(const struct xpp_datapath *dp,
 	*ret_produced = __atomic_load_n(&dp->pos[ring].prod, __ATOMIC_ACQUIRE);
 }
 
+unsigned long long xpp_datapath__wait_word(const struct xpp_datapath *dp)
+{
+	return __atomic_load_n(&dp->pos[0].wait, __ATOMIC_ACQUIRE);
+}
+
 int xpp_datapath__flows_fd(const struct xpp_datapath *dp)
 {
 	return bpf_map__fd(dp->skel->maps.xpp_flows);
@@ -750,6 +755,46 @@ int xpp_reader__drain(struct xpp_reader *rd)
 		total += n;
 	}
 	return total;
+}
+
+/*
+ * The reader's half of the waiting word (struct xpp_ring_pos.wait; the
+ * program's half is wake_reader() in bpf/xpp.bpf.c). This is Dekker's
+ * pattern: the reader stores the word, then loads every prod; a producer
+ * stores prod, then loads the word; each side has a full barrier between
+ * its store and its load. So in any interleaving at least one side sees
+ * the other's store: the reader finds the record (and drains instead of
+ * blocking), or the producer finds the word (and wakes the reader), or
+ * both (one spurious wakeup, harmless). No record is left in a ring while
+ * the reader blocks without a token on its way.
+ */
+bool xpp_reader__wait_prepare(struct xpp_reader *rd, unsigned int bits)
+{
+	const struct xpp_datapath *dp = rd->dp;
+	__u64 *wait = &dp->pos[0].wait;
+	unsigned int i;
+
+	__atomic_store_n(wait, bits, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < dp->nr_rings; i++) {
+		if (__atomic_load_n(&dp->pos[i].prod, __ATOMIC_ACQUIRE) !=
+		    dp->pos[i].cons) {
+			__atomic_store_n(wait, 0, __ATOMIC_RELAXED);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool xpp_reader__wait_end(struct xpp_reader *rd)
+{
+	__u64 *wait = &rd->dp->pos[0].wait;
+
+	/* Read first: when a producer took the word, the line stays
+	 * shared. */
+	if (!__atomic_load_n(wait, __ATOMIC_RELAXED))
+		return false;
+	return __atomic_exchange_n(wait, 0, __ATOMIC_RELAXED) != 0;
 }
 
 int xpp_reader__epoll_fd(const struct xpp_reader *rd)

@@ -70,6 +70,9 @@ unsigned int xpp_datapath__ring_slots(const struct xpp_datapath *dp);
 int xpp_datapath__prog_fd(const struct xpp_datapath *dp);
 /* The flow table (struct xpp_flow_key -> entry with a struct xpp_flow
  * after its lock) and the ring of flows the program ended itself. */
+/* The reader's waiting word now (struct xpp_ring_pos.wait): XPP_WAIT_*
+ * bits, 0 while the reader is not waiting. */
+unsigned long long xpp_datapath__wait_word(const struct xpp_datapath *dp);
 int xpp_datapath__flows_fd(const struct xpp_datapath *dp);
 int xpp_datapath__flow_ring_fd(const struct xpp_datapath *dp);
 unsigned int xpp_datapath__flow_entries(const struct xpp_datapath *dp);
@@ -117,10 +120,20 @@ void xpp_reader__free(struct xpp_reader *rd);
 /* Consumes what is in the rings now (the one reader of the rings);
  * returns records read, or the callback's negative error. */
 int xpp_reader__drain(struct xpp_reader *rd);
-/* Readable when a ring crossed its wakeup mark (see
- * xpp_config.wakeup_records). */
+/*
+ * Before blocking: sets the waiting word to bits (XPP_WAIT_*), then looks
+ * at every ring once more. Returns true when the caller may block (the
+ * first record to come wakes it through the epoll fd), false when a ring
+ * holds records (the word is clear again: drain instead).
+ */
+bool xpp_reader__wait_prepare(struct xpp_reader *rd, unsigned int bits);
+/* After blocking, whatever woke it: clears the word so that no producer
+ * sends a wakeup while the caller is busy. Returns true when the word was
+ * still set (nothing in the rings woke it). */
+bool xpp_reader__wait_end(struct xpp_reader *rd);
+/* Readable when a producer found the waiting word set. */
 int xpp_reader__epoll_fd(const struct xpp_reader *rd);
-/* Wakeups the program sent (one per crossing of the mark), as drained. */
+/* Wakeup tokens the program sent (one per wait), as drained. */
 unsigned long long xpp_reader__wakeups(const struct xpp_reader *rd);
 
 #endif /* XPP_DATAPATH_H */

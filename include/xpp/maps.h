@@ -128,9 +128,9 @@ enum {
 struct xpp_config {
 	__u32 flags;
 	__u32 sample_n;
-	/* Wake the reader when this many records wait in a ring (0: never;
-	 * the reader drains on its own timer). */
-	__u32 wakeup_records;
+	/* Was the wakeup mark (schema 6); the reader's waiting word
+	 * (struct xpp_ring_pos.wait) replaced it. */
+	__u32 reserved0;
 	/* Bumped by user space whenever xpp_ifslots changes, so that the
 	 * program drops its cached slots. */
 	__u32 slot_gen;
@@ -172,6 +172,14 @@ struct xpp_pin_meta {
  * the ring holds prod - cons records, from slot cons % ring_slots on.
  * The producer publishes prod after writing the record (store-release
  * order); the consumer publishes cons after reading its records.
+ *
+ * wait, in entry 0 only (unused in the others), is the reader's waiting
+ * word: the reader sets it (XPP_WAIT_*) just before it blocks, after one
+ * more look at every ring, and the first producer that finds it set
+ * after publishing a record clears it (an atomic exchange: exactly one
+ * wins) and sends the one wakeup (a token in xpp_wake). While it is 0
+ * the reader is draining and no producer wakes it. Why no wakeup is lost:
+ * docs/architecture.md, "The reader says when it waits".
  */
 struct xpp_ring_pos {
 	__u64 prod;	/* written by the program */
@@ -179,7 +187,18 @@ struct xpp_ring_pos {
 	__u32 reserved;
 	__u64 pad1[6];	/* prod and cons on cache lines of their own */
 	__u64 cons;	/* written by the reader */
-	__u64 pad2[7];
+	__u64 wait;	/* entry 0: XPP_WAIT_* while the reader blocks (64
+			 * bits: BPF's atomics on 32 bits need -mcpu=v3) */
+	__u64 pad2[6];
+};
+
+/* Bits of xpp_ring_pos.wait (entry 0). */
+enum {
+	/* The reader is blocked: the next record wakes it. */
+	XPP_WAIT_RECORDS = 1 << 0,
+	/* The flow scan is stopped (the table was empty): the next flow
+	 * begun wakes the reader too. */
+	XPP_WAIT_FLOWS = 1 << 1,
 };
 
 /* Per-CPU state of the program (BPF_MAP_TYPE_PERCPU_ARRAY, one entry). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The per-CPU rings: order and sequence numbers, losses when a ring is
- * full, and wakeups at the mark. */
+ * full, and the reader's waiting word: one wakeup per wait, none while
+ * the reader is not waiting. */
 #include <sys/epoll.h>
 
 #include "xdp_test.h"
@@ -84,7 +85,98 @@ out:
 	xt.nrecs = 0;
 }
 
-static void test_wakeup_only_past_mark(void)
+/* Wakeups are delivered asynchronously (irq_work): a stray one is
+ * given this long to show. */
+#define STRAY_MS 100
+
+/* The word clear (the reader is draining): records never wake it. */
+static void test_no_wakeup_while_draining(void)
+{
+	int efd = xpp_reader__epoll_fd(xt.rd);
+	unsigned long long w = xpp_reader__wakeups(xt.rd);
+	struct epoll_event ev;
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	if (!ASSERT_EQ(xpp_datapath__wait_word(xt.dp), 0, "word, at first") ||
+	    !ASSERT_OK(xdp_run_undrained(&p, 200), "200 frames") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0, "wakeups"))
+		return;
+	ASSERT_EQ(xpp_reader__drain(xt.rd), 200, "records drained");
+	ASSERT_EQ(xpp_reader__wakeups(xt.rd) - w, 0, "tokens");
+}
+
+/* The word set and one record: exactly one token, the word cleared; the
+ * records after it wake nobody. */
+static void test_wait_one_wakeup(void)
+{
+	int efd = xpp_reader__epoll_fd(xt.rd);
+	unsigned long long w;
+	struct epoll_event ev;
+	struct pkt p;
+	int round;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	w = xpp_reader__wakeups(xt.rd);
+	for (round = 0; round < 2; round++) {
+		if (!ASSERT_TRUE(xpp_reader__wait_prepare(xt.rd,
+							  XPP_WAIT_RECORDS),
+				 "empty rings: may block") ||
+		    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), XPP_WAIT_RECORDS,
+			       "word set") ||
+		    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0,
+			       "wakeups before a record") ||
+		    !ASSERT_OK(xdp_run_undrained(&p, 1), "one frame") ||
+		    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), 0,
+			       "word cleared by the producer") ||
+		    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1, "a wakeup") ||
+		    !ASSERT_OK(xdp_run_undrained(&p, 99), "99 frames more") ||
+		    !ASSERT_TRUE(!xpp_reader__wait_end(xt.rd),
+				  "word already clear after the wakeup") ||
+		    !ASSERT_EQ(xpp_reader__drain(xt.rd), 100, "records") ||
+		    !ASSERT_EQ(xpp_reader__wakeups(xt.rd) - w, round + 1,
+			       "exactly one token per wait") ||
+		    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0,
+			       "wakeups after the drain")) {
+			tap_diag("round %d", round);
+			return;
+		}
+	}
+}
+
+/* A record already there when the reader sets the word: it must not
+ * block, and the word is clear again (no token on its way either). */
+static void test_wait_sees_record(void)
+{
+	int efd = xpp_reader__epoll_fd(xt.rd);
+	struct epoll_event ev;
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
+	if (!ASSERT_OK(xdp_run_undrained(&p, 1), "one frame") ||
+	    !ASSERT_TRUE(!xpp_reader__wait_prepare(xt.rd, XPP_WAIT_RECORDS),
+			  "a record waits: do not block") ||
+	    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), 0, "word clear") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0, "wakeups"))
+		return;
+	ASSERT_EQ(xpp_reader__drain(xt.rd), 1, "records drained");
+	/* Set and woken by something else: the reader clears it. */
+	if (!ASSERT_TRUE(xpp_reader__wait_prepare(xt.rd, XPP_WAIT_RECORDS),
+			 "empty: may block"))
+		return;
+	ASSERT_TRUE(xpp_reader__wait_end(xt.rd), "cleared by the reader");
+	ASSERT_EQ(xpp_datapath__wait_word(xt.dp), 0, "word clear");
+}
+
+/* XPP_WAIT_FLOWS: the scan is parked and records are off; the first new
+ * flow wakes the reader once, flows it already has do not. */
+static void test_wait_new_flow(void)
 {
 	int efd = xpp_reader__epoll_fd(xt.rd);
 	unsigned long long w;
@@ -94,48 +186,39 @@ static void test_wakeup_only_past_mark(void)
 
 	if (!xdp_reset())
 		return;
-	pkt_frame_udp4(&p, V4A, V4B, 1, 2, 0);
-	if (!ASSERT_OK(xdp_run_undrained(&p, 200), "200 frames"))
-		return;
-	/* Default: records wait, nobody is woken. Wakeups are delivered
-	 * asynchronously (irq_work), so give a stray one time to show. */
-	if (!ASSERT_EQ(epoll_wait(efd, &ev, 1, 100), 0, "wakeups, no mark") ||
-	    !ASSERT_EQ(xpp_reader__drain(xt.rd), 200, "records drained"))
-		return;
-
 	xpp_config_init(&cfg);
-	cfg.wakeup_records = 64;
-	if (!ASSERT_OK(xpp_datapath__config_set(xt.dp, &cfg), "config_set"))
-		return;
-	/* Below the mark: still no wakeup. */
-	if (!ASSERT_OK(xdp_run_undrained(&p, 63), "63 frames") ||
-	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 100), 0, "wakeups below"))
-		return;
-	/* The 64th record crosses it. */
-	if (!ASSERT_OK(xdp_run_undrained(&p, 1), "the 64th frame") ||
-	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1, "wakeup at the mark"))
-		return;
-	/* Further records do not wake again: one wakeup per crossing (the
-	 * drain below consumes exactly one token). */
-	if (!ASSERT_OK(xdp_run_undrained(&p, 136), "136 frames more"))
+	cfg.flags |= XPP_CFG_FLOWS | XPP_CFG_NO_RECORDS;
+	if (!ASSERT_OK(xpp_datapath__config_set(xt.dp, &cfg), "flows on"))
 		return;
 	w = xpp_reader__wakeups(xt.rd);
-	if (!ASSERT_EQ(xpp_reader__drain(xt.rd), 200, "records drained") ||
-	    !ASSERT_EQ(xt.nrecs, 400, "records read") ||
-	    !ASSERT_EQ(xpp_reader__wakeups(xt.rd) - w, 1,
-		       "wakeups drained") ||
-	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 100), 0, "wakeups after"))
-		return;
-	/* Drained: the next crossing wakes again. */
-	if (!ASSERT_OK(xdp_run_undrained(&p, 64), "64 frames") ||
-	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1,
-		       "wakeup at the next crossing"))
-		return;
-	ASSERT_EQ(xpp_reader__drain(xt.rd), 64, "records drained");
-	ASSERT_EQ(xpp_reader__wakeups(xt.rd) - w, 2, "wakeups drained");
+	pkt_frame_udp4(&p, V4A, V4B, 40001, 40002, 0);
+	if (!ASSERT_OK(xdp_run_undrained(&p, 1), "a first flow") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0,
+		       "no wakeup: not waiting"))
+		goto out;
+	if (!ASSERT_TRUE(xpp_reader__wait_prepare(xt.rd, XPP_WAIT_FLOWS),
+			 "may block") ||
+	    !ASSERT_OK(xdp_run_undrained(&p, 3), "the same flow again") ||
+	    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), XPP_WAIT_FLOWS,
+		       "word still set: no new flow") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0, "no wakeup"))
+		goto out;
+	pkt_frame_udp4(&p, V4A, V4B, 40003, 40004, 0);
+	if (!ASSERT_OK(xdp_run_undrained(&p, 2), "a new flow") ||
+	    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), 0, "word cleared") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1, "a wakeup"))
+		goto out;
+	ASSERT_EQ(xpp_reader__drain(xt.rd), 0, "no records");
+	ASSERT_EQ(xpp_reader__wakeups(xt.rd) - w, 1, "one token");
+out:
+	xpp_reader__wait_end(xt.rd);
+	xdp_reset();
 }
 
 TAP_GROUP(xdp_ring_tests,
 	  TAP_CASE(test_seq_consecutive),
 	  TAP_CASE(test_ring_full_counted),
-	  TAP_CASE(test_wakeup_only_past_mark));
+	  TAP_CASE(test_no_wakeup_while_draining),
+	  TAP_CASE(test_wait_one_wakeup),
+	  TAP_CASE(test_wait_sees_record),
+	  TAP_CASE(test_wait_new_flow));
