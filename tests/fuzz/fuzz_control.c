@@ -529,7 +529,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (i = 0; i < 4; i++) {
 		run_loop();
-		/* As the drain timer does every flush_interval_ms: it is
+		/* As the subscriptions' tick does while one needs it: it is
 		 * what notices a half-closed subscriber's final close. */
 		subscriptions_flush(m.subs);
 	}

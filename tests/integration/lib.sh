@@ -180,7 +180,7 @@ wait_flow_subscriber() {
 	return 1
 }
 
-# The daemon drains every flush interval; wait until no record is left
+# The daemon drains as records come; wait until no record is left
 # in the rings (bounded).
 settle() {
 	local i p
