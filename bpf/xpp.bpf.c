@@ -1181,9 +1181,10 @@ static __always_inline int emit(const struct xpp_config *cfg,
 	pos->widx = next < ring_slots ? next : 0;
 	publish(&pos->prod, prod + 1);
 	st->busy = 0;
-	/* The reader is woken only when it said it waits: never while it
-	 * drains, and nothing it has to poll for when it does not. */
-	if (READ_ONCE(pos0->wait))
+	/* The reader is woken only when it said it waits for records:
+	 * never while it drains or polls, and nothing it has to poll for
+	 * when it does not. */
+	if (READ_ONCE(pos0->wait) & XPP_WAIT_RECORDS)
 		wake_reader(pos0, cpu);
 	return 1;
 }

@@ -549,7 +549,7 @@ static void print_ts_stats(json_object *ifs, json_object *dm)
 static void print_stats_table(json_object *res)
 {
 	json_object *ifs, *tot, *dm, *lat, *subs;
-	char p50[32], p99[32], max[32];
+	char p50[32], p99[32], max[32], iv[32] = "";
 	size_t i, n;
 
 	json_object_object_get_ex(res, "interfaces", &ifs);
@@ -578,6 +578,14 @@ static void print_stats_table(json_object *res)
 	       (unsigned long long)jget(dm, "prog_id"),
 	       (unsigned long long)jget(dm, "records_delivered"),
 	       (unsigned long long)jget(dm, "records_pending"), p50, p99, max);
+	if (jget(dm, "ring_poll_interval_ns"))
+		fmt_ns(jget(dm, "ring_poll_interval_ns"), iv, sizeof(iv));
+	printf("drain: woken %llu times, polled %llu times, now %s%s\n",
+	       (unsigned long long)jget(dm, "ring_wakeups"),
+	       (unsigned long long)jget(dm, "ring_polls"),
+	       jget(dm, "ring_poll_interval_ns") ? "polling every " :
+						    "woken by records",
+	       jget(dm, "ring_poll_interval_ns") ? iv : "");
 	print_flow_stats(ifs, dm);
 	print_ts_stats(ifs, dm);
 	if (json_object_object_get_ex(res, "subscribers", &subs) &&

@@ -182,6 +182,8 @@ static json_object *daemon_json(struct manager *m)
 	add_u64(o, "ring_bytes", st.ring_bytes);
 	add_u64(o, "ring_records", st.ring_slots);
 	add_u64(o, "ring_wakeups", st.ring_wakeups);
+	add_u64(o, "ring_polls", st.ring_polls);
+	add_u64(o, "ring_poll_interval_ns", st.poll_interval_ns);
 	add_u64(lat, "count", st.latency->count);
 	add_u64(lat, "p50", latency_quantile(st.latency, 0.5));
 	add_u64(lat, "p99", latency_quantile(st.latency, 0.99));

@@ -216,6 +216,7 @@ static int get_wakeup_bytes(const struct xpp_conf *c, char *buf, size_t sz)
 #define UINT_KEY(fn, field, key, lo, hi) SCALED_KEY(fn, field, key, lo, hi, 1)
 
 UINT_KEY(flush, flush_ms, "flush_interval_ms", 1, 1000)
+UINT_KEY(poll, poll_us, "poll_interval_us", 10, 1000000)
 UINT_KEY(wakeup, wakeup_percent, "wakeup_fill_percent", 0, 100)
 UINT_KEY(max_clients, max_clients, "max_clients", 1, 65536)
 UINT_KEY(max_request, max_request, "max_request_bytes", 256, 16 << 20)
@@ -633,6 +634,7 @@ static const struct key keys[] = {
 	{ "admin_group", false, set_admin_group, get_admin_group },
 	{ "ring_size", false, set_ring_size, get_ring_size },
 	{ "flush_interval_ms", true, set_flush, get_flush },
+	{ "poll_interval_us", true, set_poll, get_poll },
 	{ "wakeup_fill_percent", true, set_wakeup, get_wakeup },
 	{ "wakeup_bytes", true, set_wakeup_bytes, get_wakeup_bytes },
 	{ "max_clients", true, set_max_clients, get_max_clients },
@@ -657,7 +659,7 @@ static const struct key keys[] = {
 
 const char *const xpp_conf_keys[] = {
 	"pin_root",	    "socket",	       "admin_group",
-	"ring_size",	    "flush_interval_ms", "wakeup_fill_percent",
+	"ring_size",	    "flush_interval_ms", "poll_interval_us", "wakeup_fill_percent",
 	"wakeup_bytes",	    "max_clients",	  "max_request_bytes",
 	"max_subscribers",  "subscriber_queue",  "log_level",
 	"sample",	    "filter_proto",	  "filter_ports",
@@ -686,6 +688,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	c->ring_bytes = XPP_RING_BYTES_DEFAULT;
 	c->flow_entries = XPP_FLOW_ENTRIES_DEFAULT;
 	c->flush_ms = 5;
+	c->poll_us = 50;
 	c->wakeup_percent = 50;
 	c->max_clients = 64;
 	c->max_request = 64 * 1024;

@@ -34,7 +34,8 @@ struct xpp_conf {
 	char admin_group[64];
 	unsigned int ring_bytes;
 	unsigned int flow_entries; /* the kernel's flow table */
-	unsigned int flush_ms;
+	unsigned int flush_ms;	/* subscriptions' tick when needed */
+	unsigned int poll_us;	/* the drain's interval under load */
 	unsigned int wakeup_percent;
 	unsigned int wakeup_bytes; /* when non-zero, instead of the percent */
 	unsigned int max_clients;

@@ -459,6 +459,8 @@ void dp_owner_status(const struct dp_owner *o, struct dp_status *ret)
 	ret->ring_bytes = xpp_datapath__ring_bytes(o->dp);
 	ret->ring_slots = xpp_datapath__ring_slots(o->dp);
 	ret->ring_wakeups = drain_wakeups(o->drain);
+	ret->ring_polls = drain_polls(o->drain);
+	ret->poll_interval_ns = drain_poll_interval_ns(o->drain);
 	for (i = 0; i < ret->rings; i++) {
 		xpp_datapath__ring_positions(o->dp, i, &c, &p);
 		ret->records_written += p;

@@ -31,6 +31,8 @@ struct dp_status {
 	unsigned int ring_bytes;
 	unsigned int ring_slots;
 	unsigned long long ring_wakeups;
+	unsigned long long ring_polls;
+	uint64_t poll_interval_ns; /* 0: woken by the waiting word */
 	uint64_t records_written;  /* into the rings, since they were made */
 	uint64_t records_consumed; /* out of them, same */
 	uint64_t records_delivered; /* drained by this process */

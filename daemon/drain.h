@@ -64,5 +64,9 @@ const struct latency *drain_latency(const struct drain *dr);
 /* Wakeups the program sent (one per wait that a record or a flow
  * ended). */
 unsigned long long drain_wakeups(const struct drain *dr);
+/* Looks at the rings by the polling timer, since start. */
+unsigned long long drain_polls(const struct drain *dr);
+/* The polling interval now in ns; 0 while woken by the waiting word. */
+uint64_t drain_poll_interval_ns(const struct drain *dr);
 
 #endif

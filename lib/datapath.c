@@ -776,7 +776,9 @@ bool xpp_reader__wait_prepare(struct xpp_reader *rd, unsigned int bits)
 
 	__atomic_store_n(wait, bits, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (i = 0; i < dp->nr_rings; i++) {
+	/* Not waiting for records (the drain polls): records are no reason
+	 * not to block. */
+	for (i = 0; i < dp->nr_rings && (bits & XPP_WAIT_RECORDS); i++) {
 		if (__atomic_load_n(&dp->pos[i].prod, __ATOMIC_ACQUIRE) !=
 		    dp->pos[i].cons) {
 			__atomic_store_n(wait, 0, __ATOMIC_RELAXED);
