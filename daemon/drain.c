@@ -185,7 +185,7 @@ static void woke_cb(struct ev_loop *loop, ev_check *w, int revents)
 }
 
 /* The polling interval takes effect at the next look; the
- * wakeup mark is gone (schema 7): wakeup_bytes and wakeup_fill_percent
+ * wakeup mark is gone (schema 8): wakeup_bytes and wakeup_fill_percent
  * are still read from files and clients, and change nothing. */
 int drain_apply_conf(struct drain *dr, const struct xpp_conf *conf)
 {

@@ -13,7 +13,7 @@
  * Bumped whenever a map's key, value or meaning changes. The daemon refuses
  * pinned maps written by another schema (see docs/architecture.md).
  */
-#define XPP_SCHEMA_VERSION 7
+#define XPP_SCHEMA_VERSION 8
 
 /* Interfaces with counters of their own; more share the overflow slot. */
 #define XPP_MAX_IFACES 1024
