@@ -46,6 +46,11 @@ struct worker {
 };
 
 static struct xpp_gen_bpf *skel;
+/* Frames per batch of a BPF_PROG_RUN: the kernel sends a batch's frames
+ * together when it ends, so a paced batch must span little time or the
+ * frames leave in bursts (at 100 pps, 64 frames every 0.64 s) and the
+ * receiver's latency is the burst's, not the path's. */
+static unsigned int batch_size = 64;
 static struct pkt frame;
 static volatile sig_atomic_t stop;
 
@@ -79,7 +84,7 @@ static void *worker_main(void *arg)
 		    .ctx_size_in = sizeof(ctx_in),
 		    .repeat = GEN_REPEAT,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-		    .batch_size = 64);
+		    .batch_size = batch_size);
 	int fd = bpf_program__fd(skel->progs.xpp_gen);
 	struct xpp_gen_ctl *c = &skel->bss->ctl[w->cpu];
 	cpu_set_t set;
@@ -303,6 +308,11 @@ int main(int argc, char **argv)
 		  NULL);
 	/* No SA_RESTART: the signal ends a worker's BPF_PROG_RUN. */
 	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_wake }, NULL);
+	/* At most about 10 us of the schedule per batch, 1 to 64 frames. */
+	if (rate > 0)
+		batch_size = rate / ncpu * 10e-6 < 1 ? 1 :
+			     rate / ncpu * 10e-6 > 64 ? 64 :
+							(unsigned int)(rate / ncpu * 10e-6);
 	t0 = mono_ns();
 	for (i = 0; i < (unsigned int)ncpu; i++) {
 		struct xpp_gen_ctl *ctl = &skel->bss->ctl[cpus[i]];

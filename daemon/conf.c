@@ -687,7 +687,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	strcpy(c->admin_group, XPP_DEFAULT_ADMIN_GROUP);
 	c->ring_bytes = XPP_RING_BYTES_DEFAULT;
 	c->flow_entries = XPP_FLOW_ENTRIES_DEFAULT;
-	c->flush_ms = 5;
+	c->flush_ms = 1;
 	c->poll_us = 50;
 	c->wakeup_percent = 50;
 	c->max_clients = 64;

@@ -22,6 +22,7 @@
 #include "dp-owner.h"
 #include "ifwatch.h"
 #include "log.h"
+#include "rxstats.h"
 #include "util.h"
 
 #ifndef BPF_FS_MAGIC
@@ -43,8 +44,31 @@ struct dp_owner {
 	struct drain *drain;
 	struct flow_drain *flows;
 	struct ifwatch *ifwatch;
+	struct rxstats *rxstats; /* NULL: the drain goes without the signal */
 	struct vanished *vanished;
 };
+
+/* drain_loss_hook: the attached interfaces' receive counters, summed. */
+static int loss_sample(void *ctx, uint64_t *ret_packets, uint64_t *ret_lost)
+{
+	struct dp_owner *o = ctx;
+	uint64_t packets = 0, lost = 0, p, l;
+	struct iface *i;
+	int r;
+
+	for (i = links_first(o->links); i; i = i->next) {
+		r = rxstats_read(o->rxstats, i->ifindex, &p, &l);
+		if (r == -ENODEV)
+			continue; /* going: ifwatch will say so */
+		if (r)
+			return r;
+		packets += p;
+		lost += l;
+	}
+	*ret_packets = packets;
+	*ret_lost = lost;
+	return 0;
+}
 
 /* The pin root must be on a bpffs: mount one on its parent if needed. */
 static int pin_root_prepare(const char *root)
@@ -308,6 +332,16 @@ struct dp_owner *dp_owner_new(struct ev_loop *loop, const struct xpp_conf *conf,
 	}
 	flow_drain_wait_hook(o->flows, &hook);
 	drain_set_wait_hook(o->drain, &hook);
+	o->rxstats = rxstats_new();
+	if (o->rxstats)
+		drain_set_loss_hook(o->drain, &(struct drain_loss_hook){
+						      .sample = loss_sample,
+						      .ctx = o,
+					      });
+	else
+		pr_warn("cannot read interface counters (rtnetlink: %m): the "
+			"drain will not poll less often when frames are lost "
+			"before the program");
 	r = dp_owner_apply_conf(o);
 	if (r)
 		goto fail;
@@ -333,6 +367,7 @@ void dp_owner_free(struct dp_owner *o)
 	ifwatch_free(o->ifwatch);
 	flow_drain_free(o->flows);
 	drain_free(o->drain);
+	rxstats_free(o->rxstats);
 	links_free(o->links);
 	xpp_datapath__destroy(o->dp);
 	while ((v = o->vanished)) {

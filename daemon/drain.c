@@ -13,10 +13,11 @@
  *   records come faster than a wakeup per wait can carry them cheaply
  *   (each wakeup is an IPI from the producer's CPU and a switch into the
  *   daemon). The drain then leaves the word clear (no producer wakes it)
- *   and looks at the rings every poll_interval_us (a timerfd: libev's own
- *   timers have millisecond resolution). Polls that find records at less
- *   than POLL_EXIT_PPS, POLL_EXIT_POLLS times in a row, go back to being
- *   woken.
+ *   and looks at the rings every interval (a timerfd: libev's own timers
+ *   have millisecond resolution), from poll_interval_us up to
+ *   flush_interval_ms while frames are lost before the program or the
+ *   records' age says the drain falls behind (poll_adapt()). Light polls
+ *   at the shortest interval go back to being woken.
  *
  * See docs/architecture.md, "The reader says when it waits".
  */
@@ -45,8 +46,15 @@ struct drain {
 	int poll_fd;
 	bool polling;
 	unsigned int poll_light; /* light polls in a row */
-	uint64_t poll_ns;  /* poll_interval_us */
-	uint64_t polls;	   /* looks while polling, since start */
+	uint64_t poll_ns;	 /* the interval now */
+	uint64_t poll_min_ns;	 /* poll_interval_us */
+	uint64_t poll_max_ns;	 /* flush_interval_ms */
+	uint64_t polls;		 /* looks while polling, since start */
+	uint64_t age;		 /* of the first record of this drain */
+	struct drain_loss_hook loss;
+	uint64_t loss_at;	 /* last sample (0: none yet) */
+	uint64_t loss_packets, loss_lost; /* at it */
+	uint64_t calm_since;	 /* no loss, no backlog since */
 	struct drain_wait_hook hook;
 	unsigned int bits; /* the word as set before the last block */
 	uint64_t delivered; /* records drained since start */
@@ -60,8 +68,11 @@ static int on_record(void *ctx, const struct xpp_record *r)
 	struct drain *dr = ctx;
 
 	/* A clock read per record would cost more than the rest. */
-	if (!(dr->n++ & 63))
+	if (!(dr->n++ & 63)) {
 		dr->now = xpp_mono_ns();
+		if (dr->n == 1)
+			dr->age = dr->now > r->ts_ns ? dr->now - r->ts_ns : 0;
+	}
 	latency_add(&dr->lat, dr->now > r->ts_ns ? dr->now - r->ts_ns : 0);
 	dr->delivered++;
 	dr->sink.record(r, dr->sink.userdata);
@@ -69,14 +80,14 @@ static int on_record(void *ctx, const struct xpp_record *r)
 }
 
 /*
- * A drain woken by a record that finds this many means records come
- * faster than wakeups carry them cheaply (on a 2-CPU VM, woken in about
- * 20 us: some 3 Mpps) and starts polling.
+ * A drain woken by a record that finds this many means the wakeups no
+ * longer keep up (each is an IPI on the producer's CPU and a switch into
+ * the daemon; a woken drain at a rate it carries finds a few dozen).
  */
-#define POLL_ENTER 64
-/* Polls that found records at less than POLL_EXIT_PPS, POLL_EXIT_POLLS
- * in a row, stop it. */
-#define POLL_EXIT_PPS 1000000ULL
+#define POLL_ENTER 128
+/* Polls at the shortest interval that find fewer than POLL_EXIT records,
+ * POLL_EXIT_POLLS in a row, go back to being woken. */
+#define POLL_EXIT POLL_ENTER
 #define POLL_EXIT_POLLS 8
 
 static void poll_arm(struct drain *dr)
@@ -95,8 +106,71 @@ static void poll_arm(struct drain *dr)
 	dr->polling = true;
 }
 
+/* Frames lost before the program are looked at this often: enough
+ * frames to tell a ring overflowing from a frame lost now and then. */
+#define LOSS_SAMPLE_NS (10 * 1000000ULL)
+/* Losing: more than 1 in LOSS_RATIO of the frames in a sample, and at
+ * least LOSS_MIN frames (a stack that drops what it has no protocol for
+ * counts in rx_dropped too, a few frames at a time). */
+#define LOSS_RATIO 100
+#define LOSS_MIN 64
+/* The interval halves after this long without loss or backlog. */
+#define CALM_NS (64 * 1000000ULL)
+
+/*
+ * Frames lost before the program since the last sample, above 1%: the CPU
+ * that empties a receive ring did not get to it in time. On a machine
+ * where that CPU also runs the daemon and its subscribers, what they take
+ * for each look at the rings (a switch in and out, a write that wakes a
+ * subscriber) is part of the cause, so it is the drain's cue to look less
+ * often and carry more records per look.
+ */
+static bool losing(struct drain *dr, uint64_t now)
+{
+	uint64_t packets, lost, dp, dl;
+	bool ret;
+
+	if (!dr->loss.sample ||
+	    (dr->loss_at && now - dr->loss_at < LOSS_SAMPLE_NS))
+		return false;
+	if (dr->loss.sample(dr->loss.ctx, &packets, &lost)) {
+		dr->loss_at = 0;
+		return false;
+	}
+	/* Counters that went back: interfaces came or went. */
+	dp = packets >= dr->loss_packets ? packets - dr->loss_packets : 0;
+	dl = lost >= dr->loss_lost ? lost - dr->loss_lost : 0;
+	ret = dr->loss_at && dl >= LOSS_MIN && dl * LOSS_RATIO > dp + dl;
+	dr->loss_at = now;
+	dr->loss_packets = packets;
+	dr->loss_lost = lost;
+	return ret;
+}
+
+/*
+ * The polling interval: doubled, up to flush_interval_ms, when frames are
+ * lost before the program (losing()) or when the first record a poll
+ * finds, the oldest of its ring, waited more than four intervals (and
+ * 100 us: the drain and its subscribers fall behind); halved, down to
+ * poll_interval_us, after CALM_NS of neither.
+ */
+static void poll_adapt(struct drain *dr, int n, bool lost, uint64_t now)
+{
+	if (lost || (n > 0 && dr->age > 4 * dr->poll_ns + 100000)) {
+		dr->calm_since = now;
+		dr->poll_ns = dr->poll_ns * 2 < dr->poll_max_ns ?
+				      dr->poll_ns * 2 : dr->poll_max_ns;
+	} else if (now - dr->calm_since >= CALM_NS) {
+		dr->calm_since = now;
+		dr->poll_ns = dr->poll_ns / 2 > dr->poll_min_ns ?
+				      dr->poll_ns / 2 : dr->poll_min_ns;
+	}
+}
+
 static void drain_rings(struct drain *dr, bool poll)
 {
+	uint64_t now;
+	bool lost;
 	int n;
 
 	dr->n = 0; /* read the clock at the first record */
@@ -104,20 +178,27 @@ static void drain_rings(struct drain *dr, bool poll)
 	if (n < 0)
 		pr_warn("draining the rings: %s", strerror(-n));
 	dr->sink.flushed(dr->sink.userdata);
+	/* After the records went out: the sample costs a netlink round
+	 * trip per interface, every LOSS_SAMPLE_NS at most. */
+	now = n > 0 ? dr->now : xpp_mono_ns();
+	lost = losing(dr, now);
 	if (poll) {
-		bool light = (uint64_t)(n > 0 ? n : 0) * 1000000000ULL <
-			     POLL_EXIT_PPS * dr->poll_ns;
-
 		dr->polls++;
-		if (light && ++dr->poll_light >= POLL_EXIT_POLLS) {
+		poll_adapt(dr, n, lost, now);
+		if (dr->poll_ns > dr->poll_min_ns || n >= POLL_EXIT)
+			dr->poll_light = 0;
+		else if (++dr->poll_light >= POLL_EXIT_POLLS) {
 			dr->polling = false; /* the waiting word again */
 			return;
 		}
-		if (!light)
-			dr->poll_light = 0;
 		poll_arm(dr);
-	} else if (n >= POLL_ENTER && !dr->polling) {
+	} else if ((n >= POLL_ENTER || lost) && !dr->polling) {
+		/* The interval the last polling ended with: the shortest,
+		 * unless frames are lost now. */
 		dr->poll_light = 0;
+		dr->calm_since = now;
+		if (lost)
+			poll_adapt(dr, n, lost, now);
 		poll_arm(dr);
 	}
 }
@@ -184,18 +265,31 @@ static void woke_cb(struct ev_loop *loop, ev_check *w, int revents)
 	dr->bits = 0;
 }
 
-/* The polling interval takes effect at the next look; the
+/* The polling interval's bounds take effect at the next look; the
  * wakeup mark is gone (schema 8): wakeup_bytes and wakeup_fill_percent
  * are still read from files and clients, and change nothing. */
 int drain_apply_conf(struct drain *dr, const struct xpp_conf *conf)
 {
-	dr->poll_ns = conf->poll_us * 1000ULL;
+	dr->poll_min_ns = conf->poll_us * 1000ULL;
+	dr->poll_max_ns = conf->flush_ms * 1000000ULL;
+	if (dr->poll_max_ns < dr->poll_min_ns)
+		dr->poll_max_ns = dr->poll_min_ns;
+	if (dr->poll_ns < dr->poll_min_ns)
+		dr->poll_ns = dr->poll_min_ns;
+	if (dr->poll_ns > dr->poll_max_ns)
+		dr->poll_ns = dr->poll_max_ns;
 	return xpp_datapath__config_set(dr->dp, &conf->dp);
 }
 
 void drain_set_wait_hook(struct drain *dr, const struct drain_wait_hook *hook)
 {
 	dr->hook = *hook;
+}
+
+void drain_set_loss_hook(struct drain *dr, const struct drain_loss_hook *hook)
+{
+	dr->loss = *hook;
+	dr->loss_at = 0;
 }
 
 struct drain *drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
@@ -229,7 +323,9 @@ struct drain *drain_new(struct ev_loop *loop, struct xpp_datapath *dp,
 		xpp_reader__free(dr->rd);
 		return NULL;
 	}
-	dr->poll_ns = 50 * 1000ULL; /* until drain_apply_conf() */
+	/* Until drain_apply_conf(). */
+	dr->poll_ns = dr->poll_min_ns = 50 * 1000ULL;
+	dr->poll_max_ns = 1000000ULL;
 	/* The polling interval is tens of microseconds: timer slack (50 us
 	 * by default) would double it. */
 	prctl(PR_SET_TIMERSLACK, 1000UL);

@@ -55,6 +55,18 @@ struct drain_wait_hook {
 	void *ctx;
 };
 void drain_set_wait_hook(struct drain *dr, const struct drain_wait_hook *hook);
+
+/*
+ * Frames the attached interfaces received and lost before the program
+ * (rxstats.h), summed: the drain polls less often while frames are lost,
+ * its wakeups may be what keeps the receiving CPU from its ring. sample
+ * returns 0 or -errno (then nothing changes).
+ */
+struct drain_loss_hook {
+	int (*sample)(void *ctx, uint64_t *ret_packets, uint64_t *ret_lost);
+	void *ctx;
+};
+void drain_set_loss_hook(struct drain *dr, const struct drain_loss_hook *hook);
 void drain_now(struct drain *dr);
 
 /* Records drained since this process started. */
