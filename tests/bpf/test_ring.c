@@ -215,10 +215,52 @@ out:
 	xdp_reset();
 }
 
+/* The reader polls for records and waits only for flows (the word is
+ * XPP_WAIT_FLOWS alone): records already there do not stop it blocking,
+ * and records that come neither wake it nor clear the word; a new flow
+ * still does. */
+static void test_polling_waits_for_flows_only(void)
+{
+	int efd = xpp_reader__epoll_fd(xt.rd);
+	unsigned long long w;
+	struct epoll_event ev;
+	struct xpp_config cfg;
+	struct pkt p;
+
+	if (!xdp_reset())
+		return;
+	xpp_config_init(&cfg);
+	cfg.flags |= XPP_CFG_FLOWS;
+	if (!ASSERT_OK(xpp_datapath__config_set(xt.dp, &cfg), "flows on"))
+		return;
+	w = xpp_reader__wakeups(xt.rd);
+	pkt_frame_udp4(&p, V4A, V4B, 40011, 40012, 0);
+	if (!ASSERT_OK(xdp_run_undrained(&p, 5), "a flow, five records") ||
+	    !ASSERT_TRUE(xpp_reader__wait_prepare(xt.rd, XPP_WAIT_FLOWS),
+			 "records in the rings: may block all the same") ||
+	    !ASSERT_OK(xdp_run_undrained(&p, 50), "50 records more") ||
+	    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), XPP_WAIT_FLOWS,
+		       "word still set: records do not take it") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, STRAY_MS), 0,
+		       "no wakeup for records"))
+		goto out;
+	pkt_frame_udp4(&p, V4A, V4B, 40013, 40014, 0);
+	if (!ASSERT_OK(xdp_run_undrained(&p, 1), "a new flow") ||
+	    !ASSERT_EQ(xpp_datapath__wait_word(xt.dp), 0, "word cleared") ||
+	    !ASSERT_EQ(epoll_wait(efd, &ev, 1, 2000), 1, "a wakeup"))
+		goto out;
+	ASSERT_EQ(xpp_reader__drain(xt.rd), 56, "every record, drained");
+	ASSERT_EQ(xpp_reader__wakeups(xt.rd) - w, 1, "one token");
+out:
+	xpp_reader__wait_end(xt.rd);
+	xdp_reset();
+}
+
 TAP_GROUP(xdp_ring_tests,
 	  TAP_CASE(test_seq_consecutive),
 	  TAP_CASE(test_ring_full_counted),
 	  TAP_CASE(test_no_wakeup_while_draining),
 	  TAP_CASE(test_wait_one_wakeup),
 	  TAP_CASE(test_wait_sees_record),
-	  TAP_CASE(test_wait_new_flow));
+	  TAP_CASE(test_wait_new_flow),
+	  TAP_CASE(test_polling_waits_for_flows_only));
