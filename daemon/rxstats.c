@@ -95,7 +95,7 @@ int rxstats_read(struct rxstats *s, unsigned int ifindex,
 		return -errno;
 	for (;;) {
 		const struct nlmsghdr *nh = (void *)buf;
-		int len;
+		size_t len;
 
 		n = recv(s->fd, buf, sizeof(buf), 0);
 		if (n < 0) {
@@ -103,7 +103,7 @@ int rxstats_read(struct rxstats *s, unsigned int ifindex,
 				continue;
 			return -errno;
 		}
-		len = (int)n;
+		len = (size_t)n;
 		for (; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
 			if (nh->nlmsg_seq != s->seq)
 				continue; /* an answer to an earlier request */
