@@ -83,8 +83,12 @@ test_low_rate_latency() {
 	p50=$(jq .p50 <<<"$lat")
 	p99=$(jq .p99 <<<"$lat")
 	expect_eq records "$count" 600
-	[ "$p99" -lt 1000000 ] || fail "p99 $p99 ns, want under 1 ms"
+	# A drain timer would put half the records a timer's half-period
+	# away (2.4 ms with the old 5 ms one): p50 is what tells. p99 follows
+	# the machine's load (the suite runs tests side by side, under ASan
+	# too): bounded loosely.
 	[ "$p50" -lt 500000 ] || fail "p50 $p50 ns, want under 0.5 ms"
+	[ "$p99" -lt 20000000 ] || fail "p99 $p99 ns, want under 20 ms"
 }
 
 # poll_stats: "ring_polls ring_poll_interval_ns" of the daemon now.
