@@ -25,6 +25,7 @@ void latency_add(struct latency *l, uint64_t v)
 {
 	l->buckets[lat_bucket(v)]++;
 	l->count++;
+	l->sum_ns += v;
 	if (v > l->max_ns)
 		l->max_ns = v;
 }
@@ -63,4 +64,19 @@ uint64_t latency_quantile_max(const struct latency *l, double q)
 		return 0;
 	hi = b + 1 < LAT_BUCKETS ? lat_value(b + 1) - 1 : l->max_ns;
 	return hi < l->max_ns ? hi : l->max_ns;
+}
+
+uint64_t latency_count_le(const struct latency *l, uint64_t le_ns)
+{
+	uint64_t n = 0;
+	unsigned int b;
+
+	/* A bucket counts when all of it is at most le_ns: its successor
+	 * starts above le_ns + 1 at the latest. */
+	for (b = 0; b < LAT_BUCKETS; b++) {
+		if (b + 1 < LAT_BUCKETS && lat_value(b + 1) - 1 > le_ns)
+			break;
+		n += l->buckets[b];
+	}
+	return n;
 }
