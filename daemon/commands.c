@@ -18,6 +18,7 @@
 #include "names.h"
 #include "proto.h"
 #include "request.h"
+#include "stats.h"
 #include "subscribe.h"
 #include "util.h"
 
@@ -132,86 +133,79 @@ static json_object *iface_ident(struct manager *m, const struct iface *i)
 	return o;
 }
 
-static json_object *iface_json(struct manager *m, const struct iface *i,
-			       struct xpp_counters *totals)
-{
-	struct xpp_counters c = {};
-
-	dp_owner_iface_counters(m->dp, i->ifindex, &c);
-	xpp_counters_add(totals, &c);
-	return counters_json(iface_ident(m, i), &c);
-}
-
 /* The daemon's flows: the table as of the last scan, what was exported
  * by end reason, what flow subscribers lost. */
-static json_object *flows_json(struct manager *m, const struct dp_status *st)
+static json_object *flows_json(const struct stats *s)
 {
 	json_object *o = json_object_new_object(),
 		    *ex = json_object_new_object();
 	unsigned int why;
 
 	json_object_object_add(o, "enabled",
-			       json_object_new_boolean(st->flows_on));
-	add_u64(o, "active", st->flows.active);
-	add_u64(o, "table_size", st->flows.table_size);
+			       json_object_new_boolean(s->dp.flows_on));
+	add_u64(o, "active", s->dp.flows.active);
+	add_u64(o, "table_size", s->dp.flows.table_size);
 	for (why = XPP_END_IDLE; why <= XPP_END_RESOURCES; why++)
-		add_u64(ex, xpp_flow_end_name(why), st->flows.exported[why]);
+		add_u64(ex, xpp_flow_end_name(why), s->dp.flows.exported[why]);
 	json_object_object_add(o, "exported", ex);
-	add_u64(o, "lost_to_subscribers", subscriptions_flows_lost(m->subs));
+	add_u64(o, "lost_to_subscribers", s->flows_lost_to_subscribers);
 	return o;
 }
 
-static json_object *daemon_json(struct manager *m)
+static json_object *daemon_json(struct manager *m, const struct stats *s)
 {
 	json_object *o = json_object_new_object(), *lat = json_object_new_object();
-	struct dp_status st;
+	const struct dp_status *st = &s->dp;
 
-	dp_owner_status(m->dp, &st);
 	json_object_object_add(o, "version", json_object_new_string(XPP_VERSION));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "uptime_s",
-			       json_object_new_double(
-				       (xpp_mono_ns() - m->start_mono_ns) / 1e9));
-	json_object_object_add(o, "prog_id", json_object_new_int(st.prog_id));
+			       json_object_new_double(s->uptime_ns / 1e9));
+	json_object_object_add(o, "prog_id", json_object_new_int(st->prog_id));
 	json_object_object_add(o, "pin_root",
 			       json_object_new_string(m->conf.pin_root));
-	add_u64(o, "records_delivered", st.records_delivered);
-	add_u64(o, "records_delivered_total", st.records_consumed);
-	add_u64(o, "records_pending", st.records_written - st.records_consumed);
-	add_u64(o, "rings", st.rings);
-	add_u64(o, "ring_bytes", st.ring_bytes);
-	add_u64(o, "ring_records", st.ring_slots);
-	add_u64(o, "ring_wakeups", st.ring_wakeups);
-	add_u64(o, "ring_polls", st.ring_polls);
-	add_u64(o, "ring_poll_interval_ns", st.poll_interval_ns);
-	add_u64(lat, "count", st.latency->count);
-	add_u64(lat, "p50", latency_quantile(st.latency, 0.5));
-	add_u64(lat, "p99", latency_quantile(st.latency, 0.99));
-	add_u64(lat, "p999", latency_quantile(st.latency, 0.999));
-	add_u64(lat, "max", st.latency->max_ns);
+	add_u64(o, "records_delivered", st->records_delivered);
+	add_u64(o, "records_delivered_total", st->records_consumed);
+	add_u64(o, "records_pending", st->records_written - st->records_consumed);
+	add_u64(o, "rings", st->rings);
+	add_u64(o, "ring_bytes", st->ring_bytes);
+	add_u64(o, "ring_records", st->ring_slots);
+	add_u64(o, "ring_wakeups", st->ring_wakeups);
+	add_u64(o, "ring_polls", st->ring_polls);
+	add_u64(o, "ring_poll_interval_ns", st->poll_interval_ns);
+	add_u64(lat, "count", st->latency->count);
+	add_u64(lat, "p50", latency_quantile(st->latency, 0.5));
+	add_u64(lat, "p99", latency_quantile(st->latency, 0.99));
+	add_u64(lat, "p999", latency_quantile(st->latency, 0.999));
+	add_u64(lat, "max", st->latency->max_ns);
 	json_object_object_add(o, "delivery_latency_ns", lat);
-	add_u64(o, "clients", control_client_count(m->control));
-	add_u64(o, "subscribers", subscriptions_count(m->subs));
-	json_object_object_add(o, "flows", flows_json(m, &st));
+	add_u64(o, "clients", s->clients);
+	add_u64(o, "subscribers", s->subscribers);
+	json_object_object_add(o, "flows", flows_json(s));
 	json_object_object_add(o, "timestamps", timestamps_json());
 	return o;
 }
 
+/* NULL when out of memory. */
 static json_object *stats_build(struct manager *m, const char *only)
 {
-	json_object *res = json_object_new_object(), *arr = json_object_new_array();
-	struct xpp_counters totals = {}, over = {};
-	const struct iface *i;
+	json_object *res, *arr;
+	struct stats s;
+	unsigned int i;
 
-	for (i = dp_owner_ifaces(m->dp); i; i = i->next)
-		if (!only || !strcmp(only, i->name))
-			json_object_array_add(arr, iface_json(m, i, &totals));
-	if (!only && !dp_owner_overflow_counters(m->dp, &over))
-		xpp_counters_add(&totals, &over);
+	if (stats_collect(m, only, &s))
+		return NULL;
+	res = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < s.n_ifaces; i++)
+		json_object_array_add(arr,
+				      counters_json(iface_ident(m, s.ifaces[i].iface),
+						    &s.ifaces[i].c));
 	json_object_object_add(res, "interfaces", arr);
-	json_object_object_add(res, "totals", counters_json(NULL, &totals));
-	json_object_object_add(res, "daemon", daemon_json(m));
+	json_object_object_add(res, "totals", counters_json(NULL, &s.totals));
+	json_object_object_add(res, "daemon", daemon_json(m, &s));
 	json_object_object_add(res, "subscribers", subscriptions_json(m->subs));
+	stats_release(&s);
 	return res;
 }
 
@@ -255,7 +249,7 @@ static json_object *cmd_list(struct manager *m, struct conn *c,
 static json_object *cmd_stats(struct manager *m, struct conn *c,
 			      json_object *req)
 {
-	json_object *err = NULL;
+	json_object *err = NULL, *res;
 	const char *only = req_string(req, "iface", false, &err);
 
 	if (err)
@@ -265,7 +259,10 @@ static json_object *cmd_stats(struct manager *m, struct conn *c,
 				   "interface %s is not attached (see 'xdpctl "
 				   "list')",
 				   only);
-	return reply_ok(stats_build(m, only));
+	res = stats_build(m, only);
+	if (!res)
+		return reply_error(XPP_E_INTERNAL, "stats: out of memory");
+	return reply_ok(res);
 }
 
 static json_object *cmd_attach(struct manager *m, struct conn *c,
