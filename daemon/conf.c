@@ -9,6 +9,8 @@
 #include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "conf.h"
 #include "datapath.h"
@@ -628,6 +630,80 @@ static int get_attach(const struct xpp_conf *c, char *buf, size_t sz)
 	return off;
 }
 
+/*
+ * metrics_listen: off, PORT (loopback), IPV4:PORT or [IPV6]:PORT. Numeric
+ * addresses only: a name would need the resolver while the file is read.
+ */
+static int set_metrics_listen(struct xpp_conf *c, const char *v, char *err,
+			      size_t sz)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	unsigned long long port;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(v, ':'), *port_s = v;
+	size_t hl;
+
+	if (!strcmp(v, "off") || !*v) {
+		c->metrics_addr_len = 0;
+		return 0;
+	}
+	if (!colon) {
+		strcpy(host, "127.0.0.1");
+	} else {
+		hl = colon - v;
+		if (hl == 0 || hl >= sizeof(host))
+			goto bad;
+		memcpy(host, v, hl);
+		host[hl] = '\0';
+		port_s = colon + 1;
+	}
+	if (parse_uint(port_s, 1, 65535, &port))
+		goto bad;
+	if (host[0] == '[') {
+		hl = strlen(host);
+		if (hl < 3 || host[hl - 1] != ']')
+			goto bad;
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			goto bad;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		c->metrics_addr_len = sizeof(*in6);
+	} else {
+		if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+			goto bad;
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		c->metrics_addr_len = sizeof(*in4);
+	}
+	c->metrics_addr = ss;
+	return 0;
+bad:
+	return fail(err, sz,
+		    "metrics_listen '%s': want off, PORT, IPV4:PORT or "
+		    "[IPV6]:PORT (numeric address, port 1 to 65535)",
+		    v);
+}
+
+int xpp_conf_metrics_listen_str(const struct xpp_conf *c, char *buf,
+				size_t sz)
+{
+	const struct sockaddr_in *in4 = (const void *)&c->metrics_addr;
+	const struct sockaddr_in6 *in6 = (const void *)&c->metrics_addr;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!c->metrics_addr_len)
+		return snprintf(buf, sz, "off");
+	if (c->metrics_addr.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		return snprintf(buf, sz, "[%s]:%u", a, ntohs(in6->sin6_port));
+	}
+	inet_ntop(AF_INET, &in4->sin_addr, a, sizeof(a));
+	return snprintf(buf, sz, "%s:%u", a, ntohs(in4->sin_port));
+}
+
 static const struct key keys[] = {
 	{ "pin_root", false, set_pin_root, get_pin_root },
 	{ "socket", false, set_socket, get_socket },
@@ -655,6 +731,8 @@ static const struct key keys[] = {
 	{ "flow_splt", true, set_flow_splt, get_flow_splt },
 	{ "flow_table_size", false, set_flow_table_size, get_flow_table_size },
 	{ "attach", false, set_attach, get_attach },
+	{ "metrics_listen", false, set_metrics_listen,
+	  xpp_conf_metrics_listen_str },
 };
 
 const char *const xpp_conf_keys[] = {
@@ -666,7 +744,7 @@ const char *const xpp_conf_keys[] = {
 	"verdict",	    "reattach",		  "records",
 	"flows",	    "idle_timeout",	  "active_timeout",
 	"flow_accounting",  "flow_splt",	  "flow_table_size",
-	"attach",	    NULL,
+	"attach",	    "metrics_listen",	  NULL,
 };
 
 static const struct key *key_find(const char *name)

@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "xpp/maps.h"
 
@@ -44,6 +45,9 @@ struct xpp_conf {
 	unsigned int subscriber_queue;
 	int log_level;
 	bool reattach; /* attach again interfaces that come back */
+	/* metrics_listen: where /metrics is served; len 0 when off. */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addr_len;
 	struct xpp_config dp; /* sampling, filters, verdict, flows */
 	struct xpp_conf_attach attach[XPP_CONF_MAX_ATTACH];
 	unsigned int n_attach;
@@ -69,6 +73,10 @@ int xpp_conf_set(struct xpp_conf *c, const char *key, const char *value,
 /* Text form of a key's value, as xpp_conf_set reads it back. */
 int xpp_conf_get(const struct xpp_conf *c, const char *key, char *buf,
 		 size_t sz);
+
+/* metrics_listen as the file spells it: off, ADDR:PORT or [ADDR]:PORT. */
+int xpp_conf_metrics_listen_str(const struct xpp_conf *c, char *buf,
+				size_t sz);
 
 /* Keys in documentation order, NULL-terminated. */
 extern const char *const xpp_conf_keys[];
