@@ -29,6 +29,7 @@ struct manager {
 	struct dp_owner *dp;
 	struct control *control;
 	struct subscriptions *subs;
+	struct metrics *metrics; /* NULL when metrics_listen is off */
 	uint64_t start_mono_ns;
 
 	ev_timer status_w;  /* one-shot, while records flow (and once after) */

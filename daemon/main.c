@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "dp-owner.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "subscribe.h"
 #include "util.h"
@@ -188,14 +189,20 @@ static void reload(struct manager *m, const struct cli *cli)
 	    strcmp(next.socket_path, m->conf.socket_path) ||
 	    strcmp(next.admin_group, m->conf.admin_group) ||
 	    next.ring_bytes != m->conf.ring_bytes ||
-	    next.flow_entries != m->conf.flow_entries)
-		pr_warn("pin_root, socket, admin_group, ring_size and "
-			"flow_table_size take effect at the next restart only");
+	    next.flow_entries != m->conf.flow_entries ||
+	    next.metrics_addr_len != m->conf.metrics_addr_len ||
+	    memcmp(&next.metrics_addr, &m->conf.metrics_addr,
+		   m->conf.metrics_addr_len))
+		pr_warn("pin_root, socket, admin_group, ring_size, "
+			"flow_table_size and metrics_listen take effect at the "
+			"next restart only");
 	strcpy(next.pin_root, m->conf.pin_root);
 	strcpy(next.socket_path, m->conf.socket_path);
 	strcpy(next.admin_group, m->conf.admin_group);
 	next.ring_bytes = m->conf.ring_bytes;
 	next.flow_entries = m->conf.flow_entries;
+	next.metrics_addr = m->conf.metrics_addr;
+	next.metrics_addr_len = m->conf.metrics_addr_len;
 	m->conf = next;
 	manager_apply_conf(m);
 	dp_owner_attach_configured(m->dp);
@@ -315,6 +322,11 @@ static int manager_start(struct manager *m)
 	m->control = control_new(m);
 	if (!m->control)
 		return -errno;
+	if (m->conf.metrics_addr_len) {
+		m->metrics = metrics_new(m);
+		if (!m->metrics)
+			return -errno;
+	}
 	xpp_log_set_level(m->conf.log_level);
 	dp_owner_attach_configured(m->dp);
 	/* Mounting, loading and the socket are done: keep only what is
@@ -380,6 +392,8 @@ static void manager_stop(struct manager *m)
 	sd_notify(0, "STOPPING=1");
 	if (m->dp && m->subs && m->control)
 		manager_finish_streams(m);
+	metrics_free(m->metrics);
+	m->metrics = NULL;
 	/* Connections first: subscriptions hold references to them. */
 	control_free(m->control);
 	m->control = NULL;
