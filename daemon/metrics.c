@@ -366,6 +366,8 @@ static void notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 /* MHD's own messages (a client's bad request, a failed send): a client
  * can cause them at will, so they stay at debug. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 
