@@ -151,7 +151,8 @@ EOF
 		--web.listen-address="127.0.0.1:$PPORT" \
 		>"$T/prometheus.log" 2>&1 &
 	PROM_PID=$!
-	for i in $(seq 100); do
+	# Bounded: 30 s, for a loaded machine.
+	for i in $(seq 150); do
 		in_ns curl -sf -m 1 "http://127.0.0.1:$PPORT/-/ready" \
 			>/dev/null 2>&1 && break
 		sleep 0.2
@@ -161,8 +162,8 @@ EOF
 	settle
 	want=$(istat xa1 .packets)
 	expect_eq "packets sent so far" "$want" 60
-	# Scraped every second; queried until the new value shows (15 s).
-	for i in $(seq 75); do
+	# Scraped every second; queried until the new value shows (30 s).
+	for i in $(seq 150); do
 		got=$(prom_query "xdp_preprocd_packets_total{interface=\"xa1\"}")
 		[ "$got" = "$want" ] && break
 		sleep 0.2
@@ -225,11 +226,11 @@ assert r.startswith(b"HTTP/1.1 200"), "after closing: %r" % r[:40]
 assert b"\nxdp_preprocd_metrics_refused_total 1\n" in r, "refused not counted"
 # The idle timeout: the server closes a silent connection.
 s = conn()
-s.settimeout(15)
+s.settimeout(25)
 t0 = time.time()
 d = s.recv(1)
 took = time.time() - t0
-assert d == b"" and 8 < took < 14, "idle close after %.1f s: %r" % (took, d)
+assert d == b"" and 8 < took < 20, "idle close after %.1f s: %r" % (took, d)
 print("ok")
 PY
 	)
