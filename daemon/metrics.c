@@ -229,7 +229,14 @@ static void put_daemon(FILE *f, const struct metrics *mx, const struct stats *s)
 	put_value(f, "ring_capacity_records", "gauge",
 		  "Records each ring holds.", st->ring_slots);
 	put_value(f, "ring_wakeups_total", "counter",
-		  "Times a ring woke the daemon.", st->ring_wakeups);
+		  "Times the program woke the waiting daemon.", st->ring_wakeups);
+	put_value(f, "ring_polls_total", "counter",
+		  "Looks at the rings by the polling timer (under load).",
+		  st->ring_polls);
+	put_head(f, "ring_poll_interval_seconds", "gauge",
+		 "The polling interval now; 0 while records wake the daemon.");
+	fprintf(f, "xdp_preprocd_ring_poll_interval_seconds %.9f\n",
+		st->poll_interval_ns / 1e9);
 	put_latency(f, st->latency);
 	put_value(f, "clients", "gauge", "Control socket connections.",
 		  s->clients);

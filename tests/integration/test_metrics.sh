@@ -117,6 +117,9 @@ test_same_as_stats() {
 	expect_eq "latency count" \
 		"$(sed -n 's/^xdp_preprocd_delivery_latency_seconds_count //p' <<<"$page")" \
 		"$(jq '.daemon.delivery_latency_ns.count' <<<"$s")"
+	expect_eq "ring wakeups" \
+		"$(sed -n 's/^xdp_preprocd_ring_wakeups_total //p' <<<"$page")" \
+		"$(jq '.daemon.ring_wakeups' <<<"$s")"
 	expect_eq "records delivered" \
 		"$(sed -n 's/^xdp_preprocd_records_delivered_total //p' <<<"$page")" \
 		"$(jq '.daemon.records_delivered' <<<"$s")"
