@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -704,6 +705,97 @@ int xpp_conf_metrics_listen_str(const struct xpp_conf *c, char *buf,
 	return snprintf(buf, sz, "%s:%u", a, ntohs(in4->sin_port));
 }
 
+/*
+ * ipfix_collector = HOST:PORT[/tcp|/udp], an IPv6 address in brackets;
+ * off (or nothing) turns the export off. The name is resolved when the
+ * exporter connects, not here: a collector that is not up yet is no
+ * configuration error.
+ */
+static int set_ipfix_collector(struct xpp_conf *c, const char *v, char *err,
+			       size_t sz)
+{
+	char buf[300], *host, *port, *slash, *colon;
+	unsigned long long n;
+	bool tcp = false;
+	const char *p;
+
+	if (!*v || !strcmp(v, "off")) {
+		c->ipfix_host[0] = c->ipfix_port[0] = '\0';
+		c->ipfix_tcp = false;
+		return 0;
+	}
+	if (strlen(v) >= sizeof(buf))
+		return fail(err, sz, "ipfix_collector is too long");
+	strcpy(buf, v);
+	slash = strrchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (!strcmp(slash + 1, "tcp"))
+			tcp = true;
+		else if (strcmp(slash + 1, "udp"))
+			return fail(err, sz,
+				    "ipfix_collector '%s': transport '%s': want "
+				    "tcp or udp",
+				    v, slash + 1);
+	}
+	host = buf;
+	if (*host == '[') {
+		colon = strchr(host, ']');
+		if (!colon || colon[1] != ':')
+			goto bad;
+		*colon = '\0';
+		host++;
+		port = colon + 2;
+	} else {
+		colon = strrchr(host, ':');
+		if (!colon)
+			goto bad;
+		*colon = '\0';
+		port = colon + 1;
+		if (strchr(host, ':'))
+			return fail(err, sz,
+				    "ipfix_collector '%s': an IPv6 address goes "
+				    "in brackets: [ADDR]:PORT",
+				    v);
+	}
+	if (!*host || strlen(host) >= sizeof(c->ipfix_host))
+		goto bad;
+	for (p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_:", *p))
+			return fail(err, sz,
+				    "ipfix_collector '%s': '%s' is not a host "
+				    "name or address",
+				    v, host);
+	if (parse_uint(port, 1, 65535, &n))
+		return fail(err, sz,
+			    "ipfix_collector '%s': port '%s': want 1 to 65535",
+			    v, port);
+	strcpy(c->ipfix_host, host);
+	snprintf(c->ipfix_port, sizeof(c->ipfix_port), "%llu", n);
+	c->ipfix_tcp = tcp;
+	return 0;
+bad:
+	return fail(err, sz,
+		    "ipfix_collector '%s': want HOST:PORT, [IPV6]:PORT, either "
+		    "with /tcp or /udp (default), or off",
+		    v);
+}
+
+static int get_ipfix_collector(const struct xpp_conf *c, char *buf,
+			       size_t sz)
+{
+	if (!c->ipfix_host[0])
+		return snprintf(buf, sz, "off");
+	return snprintf(buf, sz, strchr(c->ipfix_host, ':') ? "[%s]:%s/%s" :
+							      "%s:%s/%s",
+			c->ipfix_host, c->ipfix_port,
+			c->ipfix_tcp ? "tcp" : "udp");
+}
+
+UINT_KEY(ipfix_domain, ipfix_domain, "ipfix_observation_domain", 0,
+	 UINT32_MAX)
+UINT_KEY(ipfix_queue, ipfix_queue, "ipfix_queue", 16, 1 << 20)
+
 static const struct key keys[] = {
 	{ "pin_root", false, set_pin_root, get_pin_root },
 	{ "socket", false, set_socket, get_socket },
@@ -733,6 +825,10 @@ static const struct key keys[] = {
 	{ "attach", false, set_attach, get_attach },
 	{ "metrics_listen", false, set_metrics_listen,
 	  xpp_conf_metrics_listen_str },
+	{ "ipfix_collector", false, set_ipfix_collector, get_ipfix_collector },
+	{ "ipfix_observation_domain", false, set_ipfix_domain,
+	  get_ipfix_domain },
+	{ "ipfix_queue", false, set_ipfix_queue, get_ipfix_queue },
 };
 
 const char *const xpp_conf_keys[] = {
@@ -744,7 +840,8 @@ const char *const xpp_conf_keys[] = {
 	"verdict",	    "reattach",		  "records",
 	"flows",	    "idle_timeout",	  "active_timeout",
 	"flow_accounting",  "flow_splt",	  "flow_table_size",
-	"attach",	    "metrics_listen",	  NULL,
+	"attach",	    "metrics_listen",	  "ipfix_collector",
+	"ipfix_observation_domain", "ipfix_queue",	  NULL,
 };
 
 static const struct key *key_find(const char *name)
@@ -774,6 +871,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	c->subscriber_queue = 8192;
 	c->log_level = LOG_INFO;
 	c->reattach = true;
+	c->ipfix_queue = 4096;
 	xpp_config_init(&c->dp);
 }
 

@@ -51,6 +51,12 @@ struct xpp_conf {
 	struct xpp_config dp; /* sampling, filters, verdict, flows */
 	struct xpp_conf_attach attach[XPP_CONF_MAX_ATTACH];
 	unsigned int n_attach;
+	/* IPFIX export (daemon/ipfix.h): off while ipfix_host is empty. */
+	char ipfix_host[256];
+	char ipfix_port[6];
+	bool ipfix_tcp;
+	unsigned int ipfix_domain;
+	unsigned int ipfix_queue; /* flows held while the collector lags */
 };
 
 void xpp_conf_defaults(struct xpp_conf *c);

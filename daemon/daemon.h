@@ -30,6 +30,7 @@ struct manager {
 	struct control *control;
 	struct subscriptions *subs;
 	struct metrics *metrics; /* NULL when metrics_listen is off */
+	struct ipfix_exporter *ipfix; /* NULL: IPFIX export off */
 	uint64_t start_mono_ns;
 
 	ev_timer status_w;  /* one-shot, while records flow (and once after) */

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "dp-owner.h"
+#include "ipfix.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -196,6 +197,17 @@ static void reload(struct manager *m, const struct cli *cli)
 		pr_warn("pin_root, socket, admin_group, ring_size, "
 			"flow_table_size and metrics_listen take effect at the "
 			"next restart only");
+	if (strcmp(next.ipfix_host, m->conf.ipfix_host) ||
+	    strcmp(next.ipfix_port, m->conf.ipfix_port) ||
+	    next.ipfix_tcp != m->conf.ipfix_tcp ||
+	    next.ipfix_domain != m->conf.ipfix_domain ||
+	    next.ipfix_queue != m->conf.ipfix_queue)
+		pr_warn("the ipfix_* keys take effect at the next restart only");
+	strcpy(next.ipfix_host, m->conf.ipfix_host);
+	strcpy(next.ipfix_port, m->conf.ipfix_port);
+	next.ipfix_tcp = m->conf.ipfix_tcp;
+	next.ipfix_domain = m->conf.ipfix_domain;
+	next.ipfix_queue = m->conf.ipfix_queue;
 	strcpy(next.pin_root, m->conf.pin_root);
 	strcpy(next.socket_path, m->conf.socket_path);
 	strcpy(next.admin_group, m->conf.admin_group);
@@ -281,6 +293,8 @@ static void sink_flow(const struct xpp_flow_record *f, void *userdata)
 	struct manager *m = userdata;
 
 	subscriptions_deliver_flow(m->subs, f);
+	if (m->ipfix)
+		ipfix_exporter_push(m->ipfix, f);
 }
 
 static void sink_flushed(void *userdata)
@@ -316,6 +330,12 @@ static int manager_start(struct manager *m)
 	m->subs = subscriptions_new();
 	if (!m->subs)
 		return log_error_errno(ENOMEM, "out of memory");
+	if (m->conf.ipfix_host[0]) {
+		m->ipfix = ipfix_exporter_new(&m->conf);
+		if (!m->ipfix)
+			return log_error_errno(errno,
+					       "starting the IPFIX exporter: %m");
+	}
 	m->dp = dp_owner_new(m->loop, &m->conf, &sink);
 	if (!m->dp)
 		return -errno;
@@ -399,6 +419,9 @@ static void manager_stop(struct manager *m)
 	m->control = NULL;
 	subscriptions_free(m->subs);
 	m->subs = NULL;
+	/* After the flows forced out above: up to the grace to send them. */
+	ipfix_exporter_free(m->ipfix, STOP_GRACE_S * 1000);
+	m->ipfix = NULL;
 	/* Links stay pinned and attached: the datapath keeps running. */
 	dp_owner_free(m->dp);
 	m->dp = NULL;
