@@ -795,6 +795,7 @@ static int get_ipfix_collector(const struct xpp_conf *c, char *buf,
 UINT_KEY(ipfix_domain, ipfix_domain, "ipfix_observation_domain", 0,
 	 UINT32_MAX)
 UINT_KEY(ipfix_queue, ipfix_queue, "ipfix_queue", 16, 1 << 20)
+UINT_KEY(ipfix_refresh, ipfix_refresh_s, "ipfix_template_refresh", 1, 86400)
 
 static const struct key keys[] = {
 	{ "pin_root", false, set_pin_root, get_pin_root },
@@ -829,6 +830,8 @@ static const struct key keys[] = {
 	{ "ipfix_observation_domain", false, set_ipfix_domain,
 	  get_ipfix_domain },
 	{ "ipfix_queue", false, set_ipfix_queue, get_ipfix_queue },
+	{ "ipfix_template_refresh", false, set_ipfix_refresh,
+	  get_ipfix_refresh },
 };
 
 const char *const xpp_conf_keys[] = {
@@ -841,7 +844,8 @@ const char *const xpp_conf_keys[] = {
 	"flows",	    "idle_timeout",	  "active_timeout",
 	"flow_accounting",  "flow_splt",	  "flow_table_size",
 	"attach",	    "metrics_listen",	  "ipfix_collector",
-	"ipfix_observation_domain", "ipfix_queue",	  NULL,
+	"ipfix_observation_domain", "ipfix_queue", "ipfix_template_refresh",
+	NULL,
 };
 
 static const struct key *key_find(const char *name)
@@ -872,6 +876,7 @@ void xpp_conf_defaults(struct xpp_conf *c)
 	c->log_level = LOG_INFO;
 	c->reattach = true;
 	c->ipfix_queue = 4096;
+	c->ipfix_refresh_s = 60;
 	xpp_config_init(&c->dp);
 }
 

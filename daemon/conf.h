@@ -57,6 +57,7 @@ struct xpp_conf {
 	bool ipfix_tcp;
 	unsigned int ipfix_domain;
 	unsigned int ipfix_queue; /* flows held while the collector lags */
+	unsigned int ipfix_refresh_s; /* UDP: templates sent again */
 };
 
 void xpp_conf_defaults(struct xpp_conf *c);

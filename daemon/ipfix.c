@@ -9,7 +9,7 @@
  * exporter could know of.
  *
  * Transport. UDP: libfixbuf's network exporter (fbExporterAllocNet); the
- * templates go again every IPFIX_TEMPLATE_REFRESH_S (RFC 7011, 8.4). TCP:
+ * templates go again every ipfix_template_refresh s (RFC 7011, 8.4). TCP:
  * the daemon connects the socket itself, with a timeout, and hands it to
  * libfixbuf (fbExporterAllocFP); libfixbuf's own TCP exporter connects
  * without a timeout and cannot tell that the collector closed the
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -38,7 +39,6 @@
 #include "log.h"
 #include "util.h"
 
-#define IPFIX_TEMPLATE_REFRESH_S 30
 #define IPFIX_BATCH 64
 #define IPFIX_BACKOFF_MIN_MS 250
 #define IPFIX_BACKOFF_MAX_MS 8000
@@ -230,6 +230,7 @@ struct ipfix_exporter {
 	struct xpp_flow_record *q;
 	unsigned int cap, head, len;
 	bool stop;
+	int stop_fd; /* readable once stopping: ends a connection attempt */
 	uint64_t stop_deadline_ns;
 	enum ipfix_state state;
 	uint64_t exported, dropped, reconnects, send_errors;
@@ -241,6 +242,8 @@ struct ipfix_exporter {
 	char host[256], port[6];
 	bool tcp;
 	uint32_t domain;
+	uint64_t refresh_ns;
+	bool said_down;		/* warned since the last connection */
 	fbInfoModel_t *model;
 	fBuf_t *fbuf;
 	FILE *fp;		/* TCP: the socket, as libfixbuf writes it */
@@ -461,7 +464,6 @@ static int tcp_connect(struct ipfix_exporter *x)
 		return -EHOSTUNREACH;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd p;
 		socklen_t len = sizeof(e);
 
 		fd = socket(ai->ai_family,
@@ -475,13 +477,20 @@ static int tcp_connect(struct ipfix_exporter *x)
 			break;
 		e = errno;
 		if (e == EINPROGRESS) {
-			p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-			if (poll(&p, 1, IPFIX_IO_TIMEOUT_MS) == 1 &&
-			    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) &&
-			    !e)
-				break;
-			if (!e)
-				e = ETIMEDOUT;
+			struct pollfd p[2] = {
+				{ .fd = fd, .events = POLLOUT },
+				{ .fd = x->stop_fd, .events = POLLIN },
+			};
+
+			e = ETIMEDOUT;
+			if (poll(p, 2, IPFIX_IO_TIMEOUT_MS) > 0) {
+				if (p[1].revents)
+					e = ECANCELED;
+				else if (!getsockopt(fd, SOL_SOCKET, SO_ERROR,
+						     &e, &len) &&
+					 !e)
+					break;
+			}
 		}
 		close(fd);
 		fd = -1;
@@ -568,10 +577,10 @@ static bool do_connect(struct ipfix_exporter *x)
 	if (x->ever_connected)
 		x->reconnects++;
 	pthread_mutex_unlock(&x->lock);
-	if (!x->ever_connected || x->backoff_ms > IPFIX_BACKOFF_MIN_MS)
-		pr_info("ipfix: exporting to %s port %s over %s", x->host,
-			x->port, x->tcp ? "TCP" : "UDP");
+	pr_info("ipfix: exporting to %s port %s over %s", x->host, x->port,
+		x->tcp ? "TCP" : "UDP");
 	x->ever_connected = true;
+	x->said_down = false;
 	x->backoff_ms = 0;
 	return true;
 fail:
@@ -596,10 +605,11 @@ static bool send_batch(struct ipfix_exporter *x, unsigned int n)
 		return false;
 	}
 	if (!x->tcp &&
-	    xpp_mono_ns() - x->templates_ns >=
-		    IPFIX_TEMPLATE_REFRESH_S * 1000000000ULL &&
+	    xpp_mono_ns() - x->templates_ns >= x->refresh_ns &&
 	    !send_templates(x, &err))
 		goto fail;
+	if (!n)
+		return true;
 	for (i = 0; i < n; i++)
 		if (!append_flow(x, &x->batch[i], &err))
 			goto fail;
@@ -652,6 +662,10 @@ static void *exporter_main(void *arg)
 
 		if (!x->fbuf && !do_connect(x)) {
 			set_state(x, ST_DOWN);
+			if (!x->said_down)
+				pr_warn("ipfix: %s; trying again, with backoff",
+					x->last_error);
+			x->said_down = true;
 			/* Stopping: no waiting for a collector that is not
 			 * there. */
 			if (x->stop)
@@ -671,6 +685,7 @@ static void *exporter_main(void *arg)
 			continue;
 		if (!send_batch(x, n)) {
 			pr_warn("ipfix: %s; connecting again", x->last_error);
+			x->said_down = true;
 			disconnect(x);
 			pthread_mutex_lock(&x->lock);
 			x->send_errors++;
@@ -716,6 +731,7 @@ struct ipfix_exporter *ipfix_exporter_new(const struct xpp_conf *conf)
 		errno = EPROTO;
 		return NULL;
 	}
+	x->stop_fd = -1;
 	x->cap = conf->ipfix_queue;
 	x->q = calloc(x->cap, sizeof(*x->q));
 	x->batch = calloc(IPFIX_BATCH, sizeof(*x->batch));
@@ -727,8 +743,14 @@ struct ipfix_exporter *ipfix_exporter_new(const struct xpp_conf *conf)
 	snprintf(x->port, sizeof(x->port), "%s", conf->ipfix_port);
 	x->tcp = conf->ipfix_tcp;
 	x->domain = conf->ipfix_domain;
+	x->refresh_ns = conf->ipfix_refresh_s * 1000000000ULL;
 	x->fd = -1;
 	x->state = ST_CONNECTING;
+	x->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (x->stop_fd < 0) {
+		r = errno;
+		goto fail;
+	}
 	x->model = fbInfoModelAlloc();
 	fbInfoModelAddElementArray(x->model, xpp_elements);
 	pthread_mutex_init(&x->lock, NULL);
@@ -750,6 +772,8 @@ fail_model:
 	pthread_mutex_destroy(&x->lock);
 	fbInfoModelFree(x->model);
 fail:
+	if (x->stop_fd >= 0)
+		close(x->stop_fd);
 	free(x->q);
 	free(x->batch);
 	free(x);
@@ -767,6 +791,8 @@ void ipfix_exporter_free(struct ipfix_exporter *x, unsigned int grace_ms)
 		x->stop_deadline_ns = xpp_mono_ns() + grace_ms * 1000000ULL;
 		pthread_cond_signal(&x->cond);
 		pthread_mutex_unlock(&x->lock);
+		if (eventfd_write(x->stop_fd, 1) < 0)
+			pr_debug("ipfix: waking the exporter: %m");
 		pthread_join(x->thread, NULL);
 		if (x->len)
 			pr_warn("ipfix: %u flow%s not sent at shutdown", x->len,
@@ -775,6 +801,7 @@ void ipfix_exporter_free(struct ipfix_exporter *x, unsigned int grace_ms)
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
 	fbInfoModelFree(x->model);
+	close(x->stop_fd);
 	free(x->q);
 	free(x->batch);
 	free(x);

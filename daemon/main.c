@@ -201,13 +201,15 @@ static void reload(struct manager *m, const struct cli *cli)
 	    strcmp(next.ipfix_port, m->conf.ipfix_port) ||
 	    next.ipfix_tcp != m->conf.ipfix_tcp ||
 	    next.ipfix_domain != m->conf.ipfix_domain ||
-	    next.ipfix_queue != m->conf.ipfix_queue)
+	    next.ipfix_queue != m->conf.ipfix_queue ||
+	    next.ipfix_refresh_s != m->conf.ipfix_refresh_s)
 		pr_warn("the ipfix_* keys take effect at the next restart only");
 	strcpy(next.ipfix_host, m->conf.ipfix_host);
 	strcpy(next.ipfix_port, m->conf.ipfix_port);
 	next.ipfix_tcp = m->conf.ipfix_tcp;
 	next.ipfix_domain = m->conf.ipfix_domain;
 	next.ipfix_queue = m->conf.ipfix_queue;
+	next.ipfix_refresh_s = m->conf.ipfix_refresh_s;
 	strcpy(next.pin_root, m->conf.pin_root);
 	strcpy(next.socket_path, m->conf.socket_path);
 	strcpy(next.admin_group, m->conf.admin_group);

@@ -17,6 +17,11 @@ flows the flow subscriber got (xdpctl flows --format ndjson).
       the fraction of dateTimeNanoseconds as 0).
   ipfix_check.py ports DUMP.txt
       The source ports of the flow records in DUMP.txt, one a line.
+  ipfix_check.py messages CAPTURE.pcap
+      The IPFIX messages in the UDP datagrams of a loopback capture, one
+      a line: the capture time, then "templates" when a message holds a
+      Template Set, "data" when it holds Data Sets only, "empty" when it
+      holds no set.
 
 Exits 1 with one line per difference.
 """
@@ -256,11 +261,37 @@ def check_dump(flows, path, capture):
                 % (k, t, want_t))
 
 
+def pcap_messages(path):
+    b = open(path, "rb").read()
+    le = b[:4] == b"\xd4\xc3\xb2\xa1"
+    e = "<" if le else ">"
+    o = 24
+    while o + 16 <= len(b):
+        sec, usec, caplen, _ = struct.unpack_from(e + "IIII", b, o)
+        frame = b[o + 16:o + 16 + caplen]
+        o += 16 + caplen
+        ihl = (frame[14] & 15) * 4  # Ethernet, IPv4, UDP
+        msg = frame[14 + ihl + 8:]
+        if len(msg) < 16 or msg[:2] != b"\x00\x0a":
+            continue
+        kinds, p = set(), 16
+        while p + 4 <= len(msg):
+            sid, sl = struct.unpack_from(">HH", msg, p)
+            kinds.add("templates" if sid in (2, 3) else "data")
+            p += max(sl, 4)
+        kind = ("templates" if "templates" in kinds else
+                "data" if kinds else "empty")
+        print("%d.%06d %s" % (sec, usec, kind))
+
+
 def main():
     if sys.argv[1] == "nfdump":
         check_nfdump(flows_of(sys.argv[2]), sys.argv[3])
     elif sys.argv[1] == "dump":
         check_dump(flows_of(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "messages":
+        pcap_messages(sys.argv[2])
+        return
     elif sys.argv[1] == "ports":
         for r in dump_records(sys.argv[2]):
             print(r.get("sourceTransportPort"))

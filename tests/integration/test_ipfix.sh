@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-for t in nfcapd nfdump ipfixDump python3; do
+for t in nfcapd nfdump ipfixDump python3 tcpdump; do
 	command -v "$t" >/dev/null || skip_all "needs $t (scripts/install-deps)"
 done
 netns_pair 1 || skip_all "cannot create a veth pair"
@@ -25,6 +25,7 @@ NFPORT=4739
 TCPPORT=4740
 COLL_PID=
 NFCAPD_PID=
+TCPDUMP_PID=
 
 stop_pid() { # PID: TERM, then bounded wait
 	[ -n "$1" ] || return 0
@@ -36,6 +37,7 @@ stop_pid() { # PID: TERM, then bounded wait
 ipfix_cleanup() {
 	stop_pid "$COLL_PID"
 	stop_pid "$NFCAPD_PID"
+	stop_pid "$TCPDUMP_PID"
 	# For a look at what the collectors got: IPFIX_KEEP=DIR.
 	[ -n "${IPFIX_KEEP:-}" ] && cp -r "$T" "$IPFIX_KEEP"
 	cleanup
@@ -122,6 +124,7 @@ ipfix_collector = a b:4739|is not a host name or address
 ipfix_observation_domain = 4294967296|ipfix_observation_domain '4294967296': want a whole number from 0 to 4294967295
 ipfix_observation_domain = -1|ipfix_observation_domain '-1'
 ipfix_queue = 15|ipfix_queue '15': want a whole number from 16
+ipfix_template_refresh = 0|ipfix_template_refresh '0': want a whole number from 1 to 86400
 EOF
 	printf 'ipfix_collector = [::1]:4739/tcp\nipfix_observation_domain = 4294967295\n' >"$T/good.conf"
 	out=$("$DAEMON" --check-config --config "$T/good.conf" 2>&1) ||
@@ -129,15 +132,30 @@ EOF
 }
 
 test_udp_to_nfcapd() {
+	local i n
 	mkdir -p "$T/nf"
 	ip netns exec "$NSA" nfcapd -w "$T/nf" -p "$NFPORT" -b 127.0.0.1 \
 		-t 3600 >"$T/nfcapd.log" 2>&1 &
 	NFCAPD_PID=$!
-	printf 'flows = on\nidle_timeout = 1\nipfix_collector = 127.0.0.1:%s\nipfix_observation_domain = 7\n' \
+	# What goes over loopback: the templates again every second.
+	ip netns exec "$NSA" tcpdump -i lo -U -w "$T/lo.pcap" \
+		udp port "$NFPORT" 2>"$T/tcpdump.log" &
+	TCPDUMP_PID=$!
+	for i in $(seq 50); do
+		grep -q listening "$T/tcpdump.log" && break
+		sleep 0.1
+	done
+	printf 'flows = on\nidle_timeout = 1\nipfix_collector = 127.0.0.1:%s\nipfix_observation_domain = 7\nipfix_template_refresh = 1\n' \
 		"$NFPORT" >"$CONF"
 	start_daemon || return
 	ctl attach xa1 >/dev/null || { fail "attach"; return; }
 	expect_eq collector "$(ipfix collector)" "127.0.0.1:$NFPORT/udp"
+	expect_eq "config get" "$(ctl config get ipfix_collector)" \
+		"127.0.0.1:$NFPORT/udp"
+	ctl config set ipfix_collector=127.0.0.1:1 >"$T/set.out" 2>&1 &&
+		fail "ipfix_collector changed at run time"
+	grep -q "ipfix_collector cannot change at run time" "$T/set.out" ||
+		fail "config set ipfix_collector: $(cat "$T/set.out")"
 	flows_bg udp.ndjson 3
 	send_known
 	wait_flows 10
@@ -145,7 +163,18 @@ test_udp_to_nfcapd() {
 	wait_ipfix '.exported == 3 and .queued == 0' 5
 	expect_eq dropped "$(ipfix dropped)" 0
 	expect_eq state "$(ipfix state)" up
+	sleep 2.5
 	stop_daemon
+	stop_pid "$TCPDUMP_PID"
+	TCPDUMP_PID=
+	python3 "$CHECK" messages "$T/lo.pcap" >"$T/messages.txt"
+	# Seconds in which templates went (each time, the flow templates and
+	# the RFC 5610 descriptions of the elements: several messages).
+	n=$(awk '$2 == "templates" { print int($1) }' "$T/messages.txt" |
+		sort -u | wc -l)
+	[ "$n" -ge 4 ] ||
+		fail "$n messages with templates over UDP in 4 s and more, want one a second: $(cat "$T/messages.txt")"
+	expect_eq "empty messages" "$(grep -c empty "$T/messages.txt")" 0
 	# nfcapd writes its file when it stops.
 	stop_pid "$NFCAPD_PID"
 	NFCAPD_PID=
@@ -215,7 +244,36 @@ test_tcp_elements_and_outage() {
 		"$(python3 "$CHECK" ports "$T/dump.txt" | wc -l)" $((exported))
 }
 
+# A collector that never answers (an address nobody has on the veth's
+# subnet: the connection waits for ARP): the loop goes on serving the
+# socket and the flow subscribers, the flows wait in the queue.
+test_silent_collector() {
+	local t0 t1
+	printf 'flows = on\nidle_timeout = 1\nipfix_collector = 198.18.1.77:4739/tcp\n' \
+		>"$CONF"
+	start_daemon || return
+	ctl attach xa1 >/dev/null 2>&1
+	flows_bg silent.ndjson 1
+	send 1 3 udp4 --sport 1500 --dport 1501
+	wait_flows 10
+	wait_ipfix '.queued == 1' 3
+	t0=$(date +%s%N)
+	ctl stats --json >/dev/null || fail "stats"
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -lt 500 ] ||
+		fail "stats took $(((t1 - t0) / 1000000)) ms while the exporter waits"
+	expect_eq exported "$(ipfix exported)" 0
+	diag "while the collector is silent: $(ctl stats --json | jq -c .daemon.ipfix)"
+	# Shutdown ends the connection attempt: no wait for its timeout.
+	t0=$(date +%s%N)
+	stop_daemon
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -le 2500 ] ||
+		fail "the daemon took $(((t1 - t0) / 1000000)) ms to stop"
+}
+
 run_case test_config_errors
 run_case test_udp_to_nfcapd
 run_case test_tcp_elements_and_outage
+run_case test_silent_collector
 tap_end
