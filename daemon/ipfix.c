@@ -639,6 +639,14 @@ static void wait_locked(struct ipfix_exporter *x, unsigned int ms)
 	pthread_cond_timedwait(&x->cond, &x->lock, &ts);
 }
 
+/* Whether an error looks like the unit's sandbox (no IP sockets, no IP
+ * addresses): the cause is then in the unit, not the collector. */
+static bool sandboxed(const char *error)
+{
+	return strstr(error, strerror(EAFNOSUPPORT)) ||
+	       strstr(error, strerror(EPERM));
+}
+
 static void *exporter_main(void *arg)
 {
 	struct ipfix_exporter *x = arg;
@@ -663,8 +671,12 @@ static void *exporter_main(void *arg)
 		if (!x->fbuf && !do_connect(x)) {
 			set_state(x, ST_DOWN);
 			if (!x->said_down)
-				pr_warn("ipfix: %s; trying again, with backoff",
-					x->last_error);
+				pr_warn("ipfix: %s; trying again, with backoff%s",
+					x->last_error,
+					sandboxed(x->last_error) ?
+						" (under the systemd unit: "
+						"see docs/systemd.md, IPFIX)" :
+						"");
 			x->said_down = true;
 			/* Stopping: no waiting for a collector that is not
 			 * there. */
