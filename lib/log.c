@@ -12,7 +12,10 @@
 #include "log.h"
 
 static const char *log_prog = "xpp";
+/* Read by the IPFIX exporter's thread too (daemon/ipfix.c): accessed
+ * atomically (relaxed: a level change may take a message to be seen). */
 static int log_max = LOG_INFO;
+#define LOG_MAX() __atomic_load_n(&log_max, __ATOMIC_RELAXED)
 static int log_journal; /* stderr is connected to journald */
 
 static const char *const level_names[] = {
@@ -46,7 +49,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	int lvl = level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG;
 	char *buf, *line, *save = NULL;
 
-	if (lvl > log_max)
+	if (lvl > LOG_MAX())
 		return 0;
 	/* Verifier logs come as one message of many lines: log each line
 	 * on its own so none is cut and every one has its prefix. */
@@ -63,14 +66,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void xpp_log_init(const char *progname, int max_level)
 {
 	log_prog = progname;
-	log_max = max_level;
+	__atomic_store_n(&log_max, max_level, __ATOMIC_RELAXED);
 	log_journal = stderr_is_journal();
 	libbpf_set_print(libbpf_print);
 }
 
 void xpp_log_set_level(int max_level)
 {
-	log_max = max_level;
+	__atomic_store_n(&log_max, max_level, __ATOMIC_RELAXED);
 }
 
 static void vlog_iface(int level, const char *iface, const char *fmt,
@@ -112,7 +115,7 @@ void xpp_log_iface(int level, const char *iface, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
-	if (level > log_max)
+	if (level > LOG_MAX())
 		return;
 	va_start(ap, fmt);
 	vlog_iface(level, iface, fmt, ap);
@@ -125,7 +128,7 @@ void xpp_log(int level, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
-	if (level > log_max)
+	if (level > LOG_MAX())
 		return;
 	va_start(ap, fmt);
 	vlog(level, fmt, ap);
@@ -138,7 +141,7 @@ int xpp_log_errno(int level, int err, const char *fmt, ...)
 	va_list ap;
 
 	err = err < 0 ? -err : err;
-	if (level <= log_max) {
+	if (level <= LOG_MAX()) {
 		errno = err;
 		va_start(ap, fmt);
 		vlog(level, fmt, ap);
