@@ -154,29 +154,27 @@ static json_object *flows_json(const struct stats *s)
 }
 
 /* The IPFIX exporter (daemon/ipfix.h): {"enabled": false} when off. */
-static json_object *ipfix_json(struct manager *m)
+static json_object *ipfix_json(struct manager *m, const struct ipfix_status *st)
 {
 	json_object *o = json_object_new_object();
-	struct ipfix_status st;
 	char coll[300];
 
-	ipfix_exporter_status(m->ipfix, &st);
 	json_object_object_add(o, "enabled",
-			       json_object_new_boolean(st.enabled));
-	if (!st.enabled)
+			       json_object_new_boolean(st->enabled));
+	if (!st->enabled)
 		return o;
 	xpp_conf_get(&m->conf, "ipfix_collector", coll, sizeof(coll));
 	json_object_object_add(o, "collector", json_object_new_string(coll));
 	add_u64(o, "observation_domain", m->conf.ipfix_domain);
-	json_object_object_add(o, "state", json_object_new_string(st.state));
-	add_u64(o, "exported", st.exported);
-	add_u64(o, "dropped", st.dropped);
-	add_u64(o, "queued", st.queued);
-	add_u64(o, "queue_size", st.queue_size);
-	add_u64(o, "reconnects", st.reconnects);
-	add_u64(o, "send_errors", st.send_errors);
+	json_object_object_add(o, "state", json_object_new_string(st->state));
+	add_u64(o, "exported", st->exported);
+	add_u64(o, "dropped", st->dropped);
+	add_u64(o, "queued", st->queued);
+	add_u64(o, "queue_size", st->queue_size);
+	add_u64(o, "reconnects", st->reconnects);
+	add_u64(o, "send_errors", st->send_errors);
 	json_object_object_add(o, "last_error",
-			       json_object_new_string(st.last_error));
+			       json_object_new_string(st->last_error));
 	return o;
 }
 
@@ -210,7 +208,7 @@ static json_object *daemon_json(struct manager *m, const struct stats *s)
 	add_u64(o, "clients", s->clients);
 	add_u64(o, "subscribers", s->subscribers);
 	json_object_object_add(o, "flows", flows_json(s));
-	json_object_object_add(o, "ipfix", ipfix_json(m));
+	json_object_object_add(o, "ipfix", ipfix_json(m, &s->ipfix));
 	json_object_object_add(o, "timestamps", timestamps_json());
 	return o;
 }

@@ -259,6 +259,29 @@ static void put_daemon(FILE *f, const struct metrics *mx, const struct stats *s)
 	put_value(f, "flows_lost_to_subscribers_total", "counter",
 		  "Flows that flow subscribers lost (queue full).",
 		  s->flows_lost_to_subscribers);
+	if (s->ipfix.enabled) {
+		put_value(f, "ipfix_up", "gauge",
+			  "1 while the IPFIX exporter is connected.",
+			  !strcmp(s->ipfix.state, "up"));
+		put_value(f, "ipfix_exported_flows_total", "counter",
+			  "Flows sent to the IPFIX collector.",
+			  s->ipfix.exported);
+		put_value(f, "ipfix_dropped_flows_total", "counter",
+			  "Flows the full IPFIX queue could not take.",
+			  s->ipfix.dropped);
+		put_value(f, "ipfix_queued_flows", "gauge",
+			  "Flows waiting for the IPFIX collector.",
+			  s->ipfix.queued);
+		put_value(f, "ipfix_queue_flows", "gauge",
+			  "Flows the IPFIX queue holds at most (ipfix_queue).",
+			  s->ipfix.queue_size);
+		put_value(f, "ipfix_reconnects_total", "counter",
+			  "Connections to the collector made again after a loss.",
+			  s->ipfix.reconnects);
+		put_value(f, "ipfix_send_errors_total", "counter",
+			  "Losses of the connection or failed sends.",
+			  s->ipfix.send_errors);
+	}
 	put_value(f, "metrics_scrapes_total", "counter",
 		  "Requests for /metrics, this one included.", mx->scrapes);
 	put_value(f, "metrics_refused_total", "counter",

@@ -37,6 +37,7 @@ int stats_collect(struct manager *m, const char *only, struct stats *ret)
 	s.clients = control_client_count(m->control);
 	s.subscribers = subscriptions_count(m->subs);
 	s.flows_lost_to_subscribers = subscriptions_flows_lost(m->subs);
+	ipfix_exporter_status(m->ipfix, &s.ipfix);
 	*ret = s;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dp-owner.h"
+#include "ipfix.h"
 #include "links.h"
 #include "xpp/maps.h"
 
@@ -32,6 +33,7 @@ struct stats {
 	unsigned int clients;
 	unsigned int subscribers;
 	uint64_t flows_lost_to_subscribers;
+	struct ipfix_status ipfix; /* enabled false: export off */
 };
 
 /*

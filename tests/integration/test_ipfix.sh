@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-for t in nfcapd nfdump ipfixDump python3 tcpdump; do
+for t in nfcapd nfdump ipfixDump python3 tcpdump curl; do
 	command -v "$t" >/dev/null || skip_all "needs $t (scripts/install-deps)"
 done
 netns_pair 1 || skip_all "cannot create a veth pair"
@@ -191,7 +191,7 @@ test_udp_to_nfcapd() {
 test_tcp_elements_and_outage() {
 	local dropped exported i got
 	start_collector
-	printf 'flows = on\nidle_timeout = 1\nipfix_collector = 127.0.0.1:%s/tcp\nipfix_observation_domain = 9\nipfix_queue = 16\n' \
+	printf 'flows = on\nidle_timeout = 1\nipfix_collector = 127.0.0.1:%s/tcp\nipfix_observation_domain = 9\nipfix_queue = 16\nmetrics_listen = 9464\n' \
 		"$TCPPORT" >"$CONF"
 	start_daemon || return
 	# Still attached from the last run (attachments outlive the daemon).
@@ -222,6 +222,17 @@ test_tcp_elements_and_outage() {
 	dropped=$(ipfix dropped)
 	expect_eq "exported + dropped" $((exported + dropped)) 23
 	[ "$(ipfix reconnects)" -ge 1 ] || fail "no reconnection counted"
+	# /metrics says the same as stats.
+	ip netns exec "$NSA" curl -s http://127.0.0.1:9464/metrics >"$T/metrics.txt" ||
+		fail "curl /metrics"
+	expect_eq "metrics exported" \
+		"$(awk '$1 == "xdp_preprocd_ipfix_exported_flows_total" { print $2 }' "$T/metrics.txt")" \
+		"$exported"
+	expect_eq "metrics dropped" \
+		"$(awk '$1 == "xdp_preprocd_ipfix_dropped_flows_total" { print $2 }' "$T/metrics.txt")" \
+		"$dropped"
+	expect_eq "metrics up" \
+		"$(awk '$1 == "xdp_preprocd_ipfix_up" { print $2 }' "$T/metrics.txt")" 1
 	stop_daemon
 	stop_pid "$COLL_PID"
 	COLL_PID=
