@@ -647,6 +647,17 @@ static bool sandboxed(const char *error)
 	       strstr(error, strerror(EPERM));
 }
 
+/* How long an idle thread may sleep: a second, less when the UDP
+ * templates are due sooner. */
+static unsigned int idle_wait_ms(const struct ipfix_exporter *x)
+{
+	uint64_t now = xpp_mono_ns(), due = x->templates_ns + x->refresh_ns;
+
+	if (x->tcp || !x->fbuf || due > now + 1000000000ULL)
+		return 1000;
+	return due > now ? (due - now) / 1000000 + 1 : 1;
+}
+
 static void *exporter_main(void *arg)
 {
 	struct ipfix_exporter *x = arg;
@@ -655,7 +666,7 @@ static void *exporter_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&x->lock);
 		if (!x->len && !x->stop)
-			wait_locked(x, 1000);
+			wait_locked(x, idle_wait_ms(x));
 		if (x->stop && (!x->len || xpp_mono_ns() >= x->stop_deadline_ns)) {
 			pthread_mutex_unlock(&x->lock);
 			break;
