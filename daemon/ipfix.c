@@ -647,14 +647,16 @@ static bool sandboxed(const char *error)
 	       strstr(error, strerror(EPERM));
 }
 
-/* How long an idle thread may sleep: a second, less when the UDP
- * templates are due sooner. */
+/* How long a connected, idle thread sleeps (a flow or the stop wakes
+ * it): until the UDP templates are due, or an hour (the daemon's loop
+ * sleeps without a timer when no traffic comes; this thread does not tick
+ * either). */
 static unsigned int idle_wait_ms(const struct ipfix_exporter *x)
 {
 	uint64_t now = xpp_mono_ns(), due = x->templates_ns + x->refresh_ns;
 
-	if (x->tcp || !x->fbuf || due > now + 1000000000ULL)
-		return 1000;
+	if (x->tcp)
+		return 3600 * 1000;
 	return due > now ? (due - now) / 1000000 + 1 : 1;
 }
 
@@ -665,7 +667,10 @@ static void *exporter_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&x->lock);
-		if (!x->len && !x->stop)
+		/* Connected and nothing to send: sleep. Not connected: connect
+		 * now (the backoff below paces the attempts), so that the
+		 * state says whether the collector is there. */
+		if (!x->len && !x->stop && x->fbuf)
 			wait_locked(x, idle_wait_ms(x));
 		if (x->stop && (!x->len || xpp_mono_ns() >= x->stop_deadline_ns)) {
 			pthread_mutex_unlock(&x->lock);
