@@ -12,8 +12,9 @@ features, computed by the same kernel program (docs/flows.md).
     # or the flows of another capture
     examples/flow_classifier.py classify model.pkl --capture test.pcap
 
-train runs `xdpctl extract CAPTURE --flows` on each capture (xdpctl on
-PATH, or --xdpctl PATH) and fits a scikit-learn random forest on the flows' behavioural features (sizes,
+train runs each capture through `xdpctl extract --flows` (xdpctl on PATH,
+or --xdpctl PATH) with the package xdp_preprocd (docs/python.md) and fits
+a scikit-learn random forest on the flows' behavioural features (sizes,
 inter-arrival times, TCP flags, durations: no addresses or ports, so the
 model learns how a kind of traffic behaves, not where it goes). classify
 prints one JSON object per flow: its 5-tuple, end reason and label.
@@ -25,17 +26,23 @@ Capture the training traffic the same way (`tcpdump -Q in -i IFACE`), or
 train and run on a mirror port, where both directions are received
 (docs/flows.md, "What the table sees").
 
-Needs Debian's python3-sklearn and python3-numpy.
+Needs Debian's python3-sklearn, python3-numpy and python3-pandas.
 """
 import argparse
-import json
+import os
 import pickle
-import socket
-import subprocess
 import sys
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+
+# From a source checkout, the package next to the examples; else the one
+# installed (meson install).
+_here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                     "python")
+if os.path.isdir(os.path.join(_here, "xdp_preprocd")):
+    sys.path.insert(0, _here)
+import xdp_preprocd as xpp  # noqa: E402
 
 DIRS = ("bidirectional", "src2dst", "dst2src")
 PER_DIR = ("duration_ns", "packets", "bytes", "min_ps", "mean_ps",
@@ -43,47 +50,33 @@ PER_DIR = ("duration_ns", "packets", "bytes", "min_ps", "mean_ps",
            "stddev_piat_ns", "max_piat_ns", "syn_packets", "ack_packets",
            "psh_packets", "rst_packets", "fin_packets")
 FEATURES = ["protocol"] + [d + "_" + f for d in DIRS for f in PER_DIR]
+KEY = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "end_reason"]
 
 
 def features(flows):
-    """The feature matrix (flows x FEATURES) of NDJSON flow objects."""
-    return np.array([[float(f[k]) for k in FEATURES] for f in flows],
-                    dtype=np.float64).reshape(len(flows), len(FEATURES))
+    """The feature matrix (flows x FEATURES, float64) of a flow
+    DataFrame (xdp_preprocd.extract, Batch.to_pandas)."""
+    return flows[FEATURES].to_numpy(dtype=np.float64)
 
 
 def extract(xdpctl, capture):
     """The flows of a capture, through the kernel program."""
-    out = subprocess.run([xdpctl, "extract", capture, "--flows",
-                          "--format", "ndjson", "--quiet"],
-                         stdout=subprocess.PIPE, check=True)
-    return [json.loads(line) for line in out.stdout.splitlines()]
+    return xpp.extract(capture, flows=True, xdpctl=xdpctl)
+
+
+def lost(n, total):
+    # The daemon tells of flows this subscriber was too slow for: say so,
+    # and go on.
+    print(f"flow_classifier: daemon: {n} flows lost ({total} in all)",
+          file=sys.stderr)
 
 
 def live_flows(path, count):
-    """Flows of the running daemon as they end (a flow subscription)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    req = {"cmd": "subscribe", "kind": "flows", "format": "ndjson"}
-    s.sendall(json.dumps(req).encode() + b"\n")
-    f = s.makefile("rb")
-    reply = json.loads(f.readline())
-    if not reply.get("ok"):
-        raise RuntimeError("subscribe refused: " +
-                           reply["error"]["message"])
-    n = 0
-    for line in f:
-        flow = json.loads(line)
-        if "event" in flow:
-            # The daemon tells of flows this subscriber was too slow
-            # for ({"event":"lost",...}): say so, and go on.
-            print("flow_classifier: daemon: %s" % json.dumps(flow),
-                  file=sys.stderr)
-            continue
-        yield flow
-        n += 1
-        if count and n >= count:
-            break
-    s.close()
+    """DataFrames of the running daemon's flows as they end, a batch at a
+    time (a flow subscription), count flows in all (0: for ever)."""
+    with xpp.Client(path).flows(count=count or None, on_lost=lost) as sub:
+        for batch in sub:
+            yield batch.to_pandas()
 
 
 def train(args):
@@ -93,15 +86,15 @@ def train(args):
         if not sep or not capture or not label:
             sys.exit(f"flow_classifier: {spec!r}: want CAPTURE=LABEL")
         got = extract(args.xdpctl, capture)
-        if not got:
+        if not len(got):
             sys.exit(f"flow_classifier: {capture}: no flows")
-        flows += got
+        flows.append(features(got))
         labels += [label] * len(got)
     model = RandomForestClassifier(n_estimators=50, random_state=0)
-    model.fit(features(flows), labels)
+    model.fit(np.concatenate(flows), labels)
     with open(args.model, "wb") as f:
         pickle.dump({"features": FEATURES, "model": model}, f)
-    print(f"trained on {len(flows)} flows, labels "
+    print(f"trained on {len(labels)} flows, labels "
           f"{sorted(set(labels))}", file=sys.stderr)
 
 
@@ -111,13 +104,14 @@ def classify(args):
     if saved["features"] != FEATURES:
         sys.exit("flow_classifier: the model was trained on other features")
     model = saved["model"]
-    src = extract(args.xdpctl, args.capture) if args.capture else \
+    src = [extract(args.xdpctl, args.capture)] if args.capture else \
         live_flows(args.socket, args.count)
-    for flow in src:
-        label = model.predict(features([flow]))[0]
-        print(json.dumps({k: flow[k] for k in (
-            "src_ip", "src_port", "dst_ip", "dst_port", "protocol",
-            "end_reason")} | {"label": label}), flush=True)
+    for df in src:
+        if not len(df):
+            continue
+        out = df[KEY].assign(label=model.predict(features(df)))
+        print(out.to_json(orient="records", lines=True).rstrip("\n"),
+              flush=True)
 
 
 def main():
@@ -138,7 +132,7 @@ def main():
     args = p.parse_args()
     try:
         train(args) if args.cmd == "train" else classify(args)
-    except (OSError, RuntimeError, subprocess.CalledProcessError) as e:
+    except (OSError, xpp.XppError) as e:
         sys.exit(f"flow_classifier: {e}")
 
 

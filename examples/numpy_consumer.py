@@ -10,72 +10,52 @@
 
 Prints a summary, or with --json one JSON object per record (the fields
 that `xdpctl tail --format ndjson` prints, less the timestamps' text).
-Needs Debian's python3-numpy. The dtype is the one of docs/record.md.
+Reads with the package xdp_preprocd (python/, docs/python.md): Debian's
+python3-numpy and python3-pandas.
 """
 import argparse
-import ipaddress
 import json
-import socket
-import struct
+import os
 import sys
 
 import numpy as np
 
-XPP_STREAM_MAGIC = 0x52505058
-XPP_RECORD_VERSION = 2
-XPP_RECORD = np.dtype([
-    ("ts_ns", "<u8"), ("seq", "<u4"), ("ifindex", "<u4"),
-    ("saddr", "u1", (16,)), ("daddr", "u1", (16,)),
-    ("sport", "<u2"), ("dport", "<u2"), ("frame_len", "<u4"),
-    ("ip_len", "<u4"), ("flags", "<u4"), ("tcp_window", "<u2"),
-    ("vlan", "<u2"), ("rx_queue", "<u2"), ("ring", "<u2"),
-    ("version", "u1"), ("ip_version", "u1"), ("proto", "u1"),
-    ("ttl", "u1"), ("tcp_flags", "u1"), ("pkt_type", "u1"),
-    ("reserved", "<u2"),
-])
-assert XPP_RECORD.itemsize == 80
+# From a source checkout, the package next to the examples; else the one
+# installed (meson install).
+_here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                     "python")
+if os.path.isdir(os.path.join(_here, "xdp_preprocd")):
+    sys.path.insert(0, _here)
+import xdp_preprocd as xpp  # noqa: E402
+
+XPP_RECORD = xpp.RECORD
 
 
 def read_stream(f):
     """(header flags, records array, records lost) from a binary stream."""
-    head = f.read(16)
-    if len(head) < 16:
-        raise ValueError("stream shorter than its 16-byte header")
-    magic, version, size, flags, _ = struct.unpack("<IHHII", head)
-    if magic != XPP_STREAM_MAGIC:
-        raise ValueError(f"bad magic {magic:#x}: not an xdp-preprocd stream")
-    if version != XPP_RECORD_VERSION or size != XPP_RECORD.itemsize:
-        raise ValueError(f"record version {version} size {size}: "
-                         f"this reader knows version {XPP_RECORD_VERSION}, "
-                         f"{XPP_RECORD.itemsize} bytes")
-    data = f.read()
-    if len(data) % size:
-        raise ValueError(f"stream ends inside a record ({len(data)} bytes)")
-    recs = np.frombuffer(data, dtype=XPP_RECORD)
-    # Loss markers: version 0, ts_ns = records lost at that point.
-    markers = recs["version"] == 0
-    lost = int(recs["ts_ns"][markers].sum())
-    return flags, recs[~markers], lost
+    dec = xpp.Decoder(flows=False)
+    while True:
+        data = f.read(1 << 20)
+        if not data:
+            break
+        dec.feed(data)
+    dec.finish()
+    recs, lost = dec.take()
+    return dec.header["flags"], recs, lost
 
 
 def subscribe(path, count):
-    """A file-like binary stream from the daemon's socket."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    req = {"cmd": "subscribe", "format": "binary", "count": count}
-    s.sendall(json.dumps(req).encode() + b"\n")
-    f = s.makefile("rb")
-    reply = json.loads(f.readline())
-    if not reply.get("ok"):
-        raise RuntimeError(reply["error"]["message"])
-    return f
+    """The records of a binary subscription to the daemon, and the
+    records it lost."""
+    with xpp.Client(path).records(count=count) as sub:
+        batches = list(sub)
+        lost = sub.lost
+    recs = np.concatenate(batches) if batches else np.empty(0, XPP_RECORD)
+    return recs, lost
 
 
 def addr(a):
-    b = bytes(a)
-    if b[:12] == b"\0" * 10 + b"\xff\xff":
-        return str(ipaddress.IPv4Address(b[12:]))
-    return str(ipaddress.IPv6Address(b))
+    return xpp.addresses(np.asarray(a).reshape(1, 16))[0]
 
 
 def main():
@@ -86,26 +66,22 @@ def main():
     ap.add_argument("--json", action="store_true",
                     help="print each record as JSON")
     a = ap.parse_args()
-    if a.socket:
-        f = subscribe(a.socket, a.count)
-    elif a.file:
-        f = open(a.file, "rb")
-    else:
-        f = sys.stdin.buffer
     try:
-        _, recs, lost = read_stream(f)
-    except ValueError as e:
+        if a.socket:
+            recs, lost = subscribe(a.socket, a.count)
+        else:
+            f = open(a.file, "rb") if a.file else sys.stdin.buffer
+            _, recs, lost = read_stream(f)
+    except (OSError, xpp.XppError) as e:
         sys.exit(f"numpy_consumer: {e}")
     if a.json:
-        for r in recs:
-            print(json.dumps({
-                "ip_version": int(r["ip_version"]), "proto": int(r["proto"]),
-                "src": addr(r["saddr"]), "dst": addr(r["daddr"]),
-                "sport": int(r["sport"]), "dport": int(r["dport"]),
-                "frame_len": int(r["frame_len"]), "ip_len": int(r["ip_len"]),
-                "ttl": int(r["ttl"]), "tcp_flags": int(r["tcp_flags"]),
-                "tcp_window": int(r["tcp_window"]), "vlan": int(r["vlan"]),
-                "flags": int(r["flags"]), "pkt_type": int(r["pkt_type"])}))
+        cols = ["ip_version", "proto", "src", "dst", "sport", "dport",
+                "frame_len", "ip_len", "ttl", "tcp_flags", "tcp_window",
+                "vlan", "flags", "pkt_type"]
+        df = xpp.to_pandas(recs, wallclock=False)
+        for row in df[cols].to_dict("records"):
+            print(json.dumps({k: v.item() if hasattr(v, "item") else v
+                              for k, v in row.items()}))
         return
     print(f"{len(recs)} records, {lost} lost")
     if len(recs):

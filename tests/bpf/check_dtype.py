@@ -5,7 +5,9 @@ and compares every field with what the C side read from the same bytes.
 
 usage: check_dtype.py RECORD_MD RECORDS.bin EXPECTED.json
 """
+import importlib.util
 import json
+import os
 import re
 import sys
 
@@ -14,6 +16,15 @@ code = re.search(r"```python\n(.*?)```", open(md).read(), re.S).group(1)
 ns = {}
 exec(code, ns)
 recs = ns["read_records"](open(binpath, "rb").read())
+# The Python package (python/xdp_preprocd/_dtypes.py) defines the same.
+spec = importlib.util.spec_from_file_location("xpp_dtypes", os.path.join(
+    os.path.dirname(os.path.abspath(md)), "..", "python", "xdp_preprocd",
+    "_dtypes.py"))
+pkg = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(pkg)
+if pkg.RECORD != ns["XPP_RECORD"] or pkg.FLAGS != ns["XPP_FLAGS"] or \
+        pkg.RECORD_VERSION != ns["XPP_RECORD_VERSION"]:
+    sys.exit("python/xdp_preprocd/_dtypes.py and docs/record.md differ")
 want = json.load(open(expected))
 if len(recs) != len(want):
     sys.exit(f"{len(recs)} records read, {len(want)} expected")

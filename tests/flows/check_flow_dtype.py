@@ -5,8 +5,10 @@ compares every field with the NDJSON of the same flows.
 
 usage: check_flow_dtype.py FLOWS_MD FLOWS.bin FLOWS.ndjson
 """
+import importlib.util
 import ipaddress
 import json
+import os
 import re
 import sys
 
@@ -15,6 +17,16 @@ code = re.search(r"```python\n(.*?)```", open(md).read(), re.S).group(1)
 ns = {}
 exec(code, ns)
 recs = ns["read_flows"](open(binpath, "rb").read())
+# The Python package (python/xdp_preprocd/_dtypes.py) defines the same.
+spec = importlib.util.spec_from_file_location("xpp_dtypes", os.path.join(
+    os.path.dirname(os.path.abspath(md)), "..", "python", "xdp_preprocd",
+    "_dtypes.py"))
+pkg = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(pkg)
+for name in ("FLOW_DIR", "FLOW", "FLOW_RECORD", "STREAM_HEADER"):
+    if getattr(pkg, name) != ns[name]:
+        sys.exit(f"python/xdp_preprocd/_dtypes.py and docs/flows.md differ "
+                 f"in {name}")
 want = [json.loads(line) for line in open(ndpath)]
 if len(recs) != len(want):
     sys.exit(f"{len(recs)} binary flows, {len(want)} NDJSON flows")
