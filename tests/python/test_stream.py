@@ -153,7 +153,7 @@ def test_flow_stream_and_markers(sock):
     (header(flows=True), "a stream of flows where records were asked"),
     (header() + records(1).tobytes()[:50], "ended inside a record"),
     (header()[:9], "inside its 16-byte header"),
-])
+], ids=["magic", "version", "kind", "cut_record", "cut_header"])
 def test_bad_streams(sock, stream, message):
     peer = Peer(sock, [OK_REC + stream])
     with pytest.raises(xpp.ProtocolError, match=message):
