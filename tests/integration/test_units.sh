@@ -66,6 +66,18 @@ test_install_layout() {
 			"$(find "$root" -name xdp-preprocd.service)" ||
 			fail "ExecStart does not point at /usr/sbin"
 	fi
+	# The Python package, in a directory Debian's python3 searches.
+	local pydir
+	pydir=$(find "$root" -path '*/xdp_preprocd/__init__.py' -printf '%h\n')
+	pydir=${pydir%/xdp_preprocd}
+	if [ -z "$pydir" ]; then
+		fail "no Python package xdp_preprocd"
+	else
+		"$PY" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' \
+			"${pydir#"$root"}" || fail "python3 does not search ${pydir#"$root"}"
+		"$PY" -c 'import pandas' 2>/dev/null && ! PYTHONPATH=$pydir \
+			"$PY" -c 'import xdp_preprocd' && fail "the installed package does not import"
+	fi
 	# Nothing outside the destdir.
 	[ ! -e /usr/sbin/xdp-preprocd ] || diag "note: /usr/sbin/xdp-preprocd exists on this host"
 }
