@@ -36,13 +36,14 @@ def flag_names(flags: int) -> List[str]:
     return [n for n, b in d.FLAGS.items() if flags & b]
 
 
-def _wall_ts(ns: np.ndarray) -> pd.Series:
+def _wall_ts(ns: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """datetime64[ns, UTC] of ns since the epoch (NaT past 2262, what
     pandas' nanoseconds cannot hold)."""
-    big = ns > np.iinfo(np.int64).max
-    s = pd.to_datetime(np.where(big, 0, ns).astype(np.int64), unit="ns",
-                       utc=True)
-    return pd.Series(s).where(~big)
+    ns = np.asarray(ns, dtype=np.uint64)
+    i = ns.astype(np.int64)
+    i[ns > np.iinfo(np.int64).max] = np.iinfo(np.int64).min  # NaT
+    return pd.arrays.DatetimeArray(i.view("M8[ns]"),
+                                   dtype=pd.DatetimeTZDtype(tz="UTC"))
 
 
 def records_frame(r: np.ndarray, wallclock: bool,
@@ -59,7 +60,7 @@ def records_frame(r: np.ndarray, wallclock: bool,
     kt = r["ts_ns"].astype(np.uint64)
     wall = kt if wallclock else kt + np.uint64(wall_offset_ns % (1 << 64))
     cols = {
-        "ts": _wall_ts(wall).values, "ts_ns": wall, "ktime_ns": kt,
+        "ts": _wall_ts(wall), "ts_ns": wall, "ktime_ns": kt,
         "ifindex": r["ifindex"], "queue": r["rx_queue"], "ring": r["ring"],
         "seq": r["seq"], "ip_version": r["ip_version"], "proto": r["proto"],
         "src": addresses(r["saddr"]), "dst": addresses(r["daddr"]),
@@ -68,7 +69,7 @@ def records_frame(r: np.ndarray, wallclock: bool,
         "tcp_flags": r["tcp_flags"], "tcp_window": r["tcp_window"],
         "vlan": r["vlan"], "flags": r["flags"], "pkt_type": r["pkt_type"],
     }
-    return pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
+    return pd.DataFrame(cols)
 
 
 _DIRS = (("bidirectional", "bidir", 0), ("src2dst", "src2dst", 1),
@@ -136,6 +137,10 @@ def flows_frame(r: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
 
 
+def _is_records(a: np.ndarray) -> bool:
+    return a.dtype == d.RECORD or a.dtype == d.FLOW_RECORD
+
+
 class Batch(np.ndarray):
     """A batch of packet records (dtype :data:`RECORD`, shape (n,)) or of
     flow records (dtype :data:`FLOW_RECORD`, shape (n,)): a numpy
@@ -175,6 +180,20 @@ class Batch(np.ndarray):
         self.wallclock = getattr(obj, "wallclock", self.kind == "flows")
         self.wall_offset_ns = getattr(obj, "wall_offset_ns", 0)
         self.lost = getattr(obj, "lost", 0)
+
+    # A field, or a value computed from the records, is a plain array
+    # (or scalar): only arrays of records are Batches.
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, np.ndarray) and not _is_records(out):
+            return out.view(np.ndarray)
+        return out
+
+    def __array_wrap__(self, obj, context=None, *args):
+        if _is_records(obj):
+            return super().__array_wrap__(obj, context, *args)
+        out = obj.view(np.ndarray)
+        return out[()] if out.ndim == 0 else out
 
     def to_pandas(self) -> pd.DataFrame:
         """This batch as a DataFrame, one row per record or flow: see

@@ -231,3 +231,21 @@ def test_timeout(sock):
             next(sub)
     assert time.monotonic() - t0 < 2
     peer.close()
+
+
+def test_batch_is_an_array_of_records():
+    b = xpp.Batch(records(5), "records", False, 7, 2)
+    # Slices and selections of records stay batches, with what they know.
+    s = b[b["seq"] > 1]
+    assert isinstance(s, xpp.Batch) and len(s) == 3
+    assert (s.kind, s.wallclock, s.wall_offset_ns, s.lost) == \
+        ("records", False, 7, 2)
+    # Fields and what is computed from them are plain numpy.
+    assert type(b["seq"]) is np.ndarray
+    assert type(b["frame_len"].mean()) is np.float64
+    assert type(b["seq"] + 1) is np.ndarray
+    df = b.to_pandas()
+    assert df["ts_ns"].tolist() == (b["ts_ns"] + 7).tolist()
+    assert str(df["ts"].dtype) == "datetime64[ns, UTC]"
+    with pytest.raises(xpp.BadOptions, match="neither RECORD nor"):
+        xpp.to_pandas(b["seq"])
