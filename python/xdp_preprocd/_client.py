@@ -109,7 +109,7 @@ class Subscription(Iterator[Batch]):
     def __init__(self, sock: _socket.socket, flows: bool, batch: int,
                  max_wait: float, timeout: Optional[float],
                  on_lost: Optional[Callable[[int, int], None]]):
-        self._sock = sock
+        self._sock: Optional[_socket.socket] = sock
         self._batch = batch
         self._max_wait = max_wait
         self._timeout = timeout
@@ -120,8 +120,12 @@ class Subscription(Iterator[Batch]):
         self.received = 0
         sock.setblocking(False)
         buf = b""
+        wait = timeout if timeout is not None else 10.0
         while b"\n" not in buf:
-            data = self._recv(timeout if timeout is not None else 10.0)
+            data = self._recv(wait)
+            if data is None:
+                self.close()
+                raise ProtocolError(f"no reply to subscribe within {wait} s")
             if not data:
                 self.close()
                 raise ProtocolError("the daemon closed the connection "
@@ -156,11 +160,14 @@ class Subscription(Iterator[Batch]):
     def _recv(self, wait: Optional[float]) -> Optional[bytes]:
         """Bytes from the socket, b"" at its end, None when nothing came
         within wait seconds (None: no limit)."""
-        r, _, _ = select.select([self._sock], [], [], wait)
+        sock = self._sock
+        if sock is None:
+            return b""
+        r, _, _ = select.select([sock], [], [], wait)
         if not r:
             return None
         try:
-            return self._sock.recv(1 << 20)
+            return sock.recv(1 << 20)
         except BlockingIOError:
             return None
         except ConnectionResetError:
@@ -292,6 +299,9 @@ class Client:
         except ProtocolError:
             self.close()
             raise
+        except OSError as e:
+            self.close()
+            raise XppError(f"{self.socket}: {e.strerror or e}") from None
         reply, self._buf = self._buf.split(b"\n", 1)
         return _parse_line(reply)
 
@@ -337,7 +347,7 @@ class Client:
                                 ("count", count, 1, (1 << 63) - 1)):
             if _opt_int(name, v, lo, hi) is not None:
                 req[name] = v
-        max_wait = _opt_float("max_wait", max_wait, allow_none=False)
+        wait = _opt_float("max_wait", max_wait, allow_none=False)
         timeout = _opt_float("timeout", timeout)
         if on_lost is not None and not callable(on_lost):
             raise BadOptions("on_lost must be callable(n, total)")
@@ -347,8 +357,8 @@ class Client:
         except OSError as e:
             s.close()
             raise ProtocolError(f"subscribe: {e.strerror}") from None
-        return Subscription(s, kind == "flows", batch, max_wait, timeout,
-                            on_lost)
+        return Subscription(s, kind == "flows", batch, wait or 0.0,
+                            timeout, on_lost)
 
     def records(self, iface: Optional[str] = None, batch: int = 4096, *,
                 proto: Optional[int] = None, port: Optional[int] = None,

@@ -18,7 +18,7 @@ class PermissionDenied(XppError, PermissionError):
     command that needs root or its admin group (then :attr:`code` is
     ``"permission_denied"``)."""
 
-    code: Optional[str] = None
+    code: str = ""
 
 
 class ProtocolError(XppError):

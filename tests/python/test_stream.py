@@ -3,7 +3,6 @@
 header, records cut across reads, loss markers, and the errors each
 misbehaviour raises. No daemon, no root."""
 import json
-import os
 import socket
 import threading
 import time
