@@ -236,10 +236,11 @@ class Decoder:
     """Incremental decoder of a binary stream (docs/protocol.md): the
     16-byte header, then records back to back; bytes may come in pieces of
     any size. ``flows`` says which kind the caller asked for: a stream of
-    the other kind is refused."""
+    the other kind is refused. ``on_lost(n, total)`` is called for each
+    loss marker, with the running total."""
 
     def __init__(self, flows: bool,
-                 on_lost: Optional[Callable[[int], None]] = None):
+                 on_lost: Optional[Callable[[int, int], None]] = None):
         self.flows = flows
         self.dtype = d.FLOW_RECORD if flows else d.RECORD
         self.size = self.dtype.itemsize
@@ -291,18 +292,23 @@ class Decoder:
         recs = np.frombuffer(self.buf[:n * self.size], self.dtype)
         del self.buf[:n * self.size]
         marker = recs["version"] == 0
+        lost = []
         if marker.any():
-            lost = recs["flow"]["bidir"]["packets"][marker] if self.flows \
-                else recs["ts_ns"][marker]
-            for x in lost.tolist():
-                self.lost += x
-                self.pending_lost += x
-                if self.on_lost:
-                    self.on_lost(x)
+            lost = (recs["flow"]["bidir"]["packets"][marker] if self.flows
+                    else recs["ts_ns"][marker]).tolist()
+            self.lost += sum(lost)
+            self.pending_lost += sum(lost)
             recs = recs[~marker]
         if len(recs):
             self.chunks.append(recs)
             self.count += len(recs)
+        # Told once the state is whole: a callback (or a warning turned
+        # into an exception) that raises loses nothing.
+        if self.on_lost:
+            total = self.lost - sum(lost)
+            for x in lost:
+                total += x
+                self.on_lost(x, total)
 
     def take(self, n: Optional[int] = None) -> Tuple[np.ndarray, int]:
         """Up to n decoded records (all when None), and the records lost

@@ -137,8 +137,8 @@ class Subscription(Iterator[Batch]):
         except XppError:
             self.close()
             raise
-        if rest:
-            self._dec.feed(rest)
+        # Read at the first next(), where what it tells belongs.
+        self._rest = rest
 
     @property
     def lost(self) -> int:
@@ -148,13 +148,13 @@ class Subscription(Iterator[Batch]):
     def header(self) -> Optional[dict]:
         return self._dec.header
 
-    def _lost(self, n: int) -> None:
+    def _lost(self, n: int, total: int) -> None:
         if self._on_lost is not None:
-            self._on_lost(n, self._dec.lost)
+            self._on_lost(n, total)
         else:
             warnings.warn(RecordsLost(
                 f"the daemon dropped {n} {self.kind} of this subscription "
-                f"(it read too slowly; {self._dec.lost} in all)"),
+                f"(it read too slowly; {total} in all)"),
                 stacklevel=3)
 
     def _recv(self, wait: Optional[float]) -> Optional[bytes]:
@@ -177,6 +177,9 @@ class Subscription(Iterator[Batch]):
         return self
 
     def __next__(self) -> Batch:
+        if self._rest:
+            rest, self._rest = self._rest, b""
+            self._dec.feed(rest)
         if self._sock is None and not self._dec.count:
             raise StopIteration
         first = time.monotonic() if self._dec.count else None

@@ -248,3 +248,26 @@ def test_batch_is_an_array_of_records():
     assert str(df["ts"].dtype) == "datetime64[ns, UTC]"
     with pytest.raises(xpp.BadOptions, match="neither RECORD nor"):
         xpp.to_pandas(b["seq"])
+
+
+def test_loss_as_an_error_keeps_the_records(sock):
+    """A RecordsLost warning turned into an exception interrupts the
+    iteration, and the records that came with the marker are still
+    there at the next call."""
+    import warnings
+    peer = Peer(sock, [OK_REC + header() + records(2).tobytes() +
+                       marker(4) + marker(6) + records(3, 12).tobytes()])
+    totals = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", xpp.RecordsLost)
+        sub = xpp.Client(sock).records()
+        with pytest.raises(xpp.RecordsLost, match="dropped 4 .* 4 in all"):
+            list(sub)
+    got = np.concatenate(list(sub))
+    peer.close()
+    assert got["seq"].tolist() == [0, 1, 12, 13, 14]
+    assert sub.lost == 10
+    # The running total, marker by marker.
+    dec = xpp.Decoder(False, lambda n, t: totals.append((n, t)))
+    dec.feed(header() + marker(4) + marker(6) + records(1).tobytes())
+    assert totals == [(4, 4), (6, 10)] and dec.count == 1
