@@ -32,8 +32,18 @@ test_daemon_and_xdpctl_under_memcheck() {
 	vctl attach xa1 >/dev/null || fail "attach under valgrind"
 	vctl tail xa1 --count 3 >"$T/t.ndjson" &
 	local tp=$!
-	sleep 1.5
+	# xdpctl under valgrind may take seconds to subscribe on a loaded
+	# machine: frames sent before it would never reach it.
+	for i in $(seq 300); do
+		[ "$("$XDPCTL" --socket "$SOCK" stats --json 2>/dev/null |
+			jq '.subscribers | length')" = 1 ] && break
+		sleep 0.1
+	done
 	send 1 24 mix
+	if ! timeout 30 tail --pid=$tp -f /dev/null; then
+		kill $tp 2>/dev/null
+		fail "tail under valgrind: 3 records not within 30 s"
+	fi
 	wait $tp || fail "tail under valgrind (status $?)"
 	expect_eq tail "$(wc -l <"$T/t.ndjson")" 3
 	vctl stats >/dev/null || fail "stats"
