@@ -344,6 +344,34 @@ test_reload_on_sighup() {
 	kill -HUP "$DAEMON_PID"
 	sleep 0.2
 	expect_eq sample_back "$(ctl config get sample)" 1
+	# Start-only keys in the file: the running values stay, the log
+	# names the keys, the runtime key beside them is applied.
+	local ring mx ipfix
+	ring=$(ctl config get ring_size)
+	mx=$(ctl config get metrics_listen)
+	ipfix=$(ctl config get ipfix_collector)
+	printf 'ring_size = 64M
+metrics_listen = 9999
+ipfix_collector = [2001:2::9]:4739/tcp
+ipfix_queue = 32
+sample = 5
+' >"$CONF"
+	kill -HUP "$DAEMON_PID"
+	for i in $(seq 50); do
+		[ "$(ctl config get sample)" = 5 ] && break
+		sleep 0.05
+	done
+	expect_eq sample_applied "$(ctl config get sample)" 5
+	expect_eq ring_kept "$(ctl config get ring_size)" "$ring"
+	expect_eq metrics_kept "$(ctl config get metrics_listen)" "$mx"
+	expect_eq ipfix_kept "$(ctl config get ipfix_collector)" "$ipfix"
+	grep -q 'ring_size.*next restart' "$T/daemon.log" ||
+		fail "no warning naming ring_size"
+	grep -q 'ipfix_.*next restart' "$T/daemon.log" ||
+		fail "no warning naming the ipfix keys"
+	: >"$CONF"
+	kill -HUP "$DAEMON_PID"
+	sleep 0.2
 }
 
 test_interface_gone_and_back() {
