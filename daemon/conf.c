@@ -909,6 +909,31 @@ int xpp_conf_get(const struct xpp_conf *c, const char *key, char *buf,
 	return 0;
 }
 
+int xpp_conf_keep_start_only(struct xpp_conf *next, const struct xpp_conf *cur,
+			     char *ret_changed, size_t sz)
+{
+	char want[PATH_MAX + 64], have[PATH_MAX + 64], err[256];
+	size_t i, off = 0;
+
+	ret_changed[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+
+		if (k->runtime || !strcmp(k->name, "attach"))
+			continue;
+		k->get(next, want, sizeof(want));
+		k->get(cur, have, sizeof(have));
+		if (!strcmp(want, have))
+			continue;
+		if (off < sz)
+			off += snprintf(ret_changed + off, sz - off, "%s%s",
+					off ? ", " : "", k->name);
+		if (k->set(next, have, err, sizeof(err)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static char *trim(char *s)
 {
 	char *e;

@@ -81,6 +81,16 @@ int xpp_conf_set(struct xpp_conf *c, const char *key, const char *value,
 int xpp_conf_get(const struct xpp_conf *c, const char *key, char *buf,
 		 size_t sz);
 
+/*
+ * A reload: keeps in next the running values (cur) of the keys that take
+ * effect at the next start only (every key not settable at run time but
+ * attach, which a reload applies), and writes the names of those next
+ * would have changed, comma-separated, into ret_changed ("" when none).
+ * Returns 0, or -EINVAL when a running value does not read back (a bug).
+ */
+int xpp_conf_keep_start_only(struct xpp_conf *next, const struct xpp_conf *cur,
+			     char *ret_changed, size_t sz);
+
 /* metrics_listen as the file spells it: off, ADDR:PORT or [ADDR]:PORT. */
 int xpp_conf_metrics_listen_str(const struct xpp_conf *c, char *buf,
 				size_t sz);

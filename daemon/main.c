@@ -178,6 +178,7 @@ int manager_apply_conf(struct manager *m)
 static void reload(struct manager *m, const struct cli *cli)
 {
 	struct xpp_conf next;
+	char changed[512];
 	bool missing;
 
 	sd_notify(0, "RELOADING=1");
@@ -186,37 +187,14 @@ static void reload(struct manager *m, const struct cli *cli)
 		pr_err("configuration not reloaded: the running one stays");
 		goto out;
 	}
-	if (strcmp(next.pin_root, m->conf.pin_root) ||
-	    strcmp(next.socket_path, m->conf.socket_path) ||
-	    strcmp(next.admin_group, m->conf.admin_group) ||
-	    next.ring_bytes != m->conf.ring_bytes ||
-	    next.flow_entries != m->conf.flow_entries ||
-	    next.metrics_addr_len != m->conf.metrics_addr_len ||
-	    memcmp(&next.metrics_addr, &m->conf.metrics_addr,
-		   m->conf.metrics_addr_len))
-		pr_warn("pin_root, socket, admin_group, ring_size, "
-			"flow_table_size and metrics_listen take effect at the "
-			"next restart only");
-	if (strcmp(next.ipfix_host, m->conf.ipfix_host) ||
-	    strcmp(next.ipfix_port, m->conf.ipfix_port) ||
-	    next.ipfix_tcp != m->conf.ipfix_tcp ||
-	    next.ipfix_domain != m->conf.ipfix_domain ||
-	    next.ipfix_queue != m->conf.ipfix_queue ||
-	    next.ipfix_refresh_s != m->conf.ipfix_refresh_s)
-		pr_warn("the ipfix_* keys take effect at the next restart only");
-	strcpy(next.ipfix_host, m->conf.ipfix_host);
-	strcpy(next.ipfix_port, m->conf.ipfix_port);
-	next.ipfix_tcp = m->conf.ipfix_tcp;
-	next.ipfix_domain = m->conf.ipfix_domain;
-	next.ipfix_queue = m->conf.ipfix_queue;
-	next.ipfix_refresh_s = m->conf.ipfix_refresh_s;
-	strcpy(next.pin_root, m->conf.pin_root);
-	strcpy(next.socket_path, m->conf.socket_path);
-	strcpy(next.admin_group, m->conf.admin_group);
-	next.ring_bytes = m->conf.ring_bytes;
-	next.flow_entries = m->conf.flow_entries;
-	next.metrics_addr = m->conf.metrics_addr;
-	next.metrics_addr_len = m->conf.metrics_addr_len;
+	if (xpp_conf_keep_start_only(&next, &m->conf, changed,
+				     sizeof(changed))) {
+		pr_err("configuration not reloaded: a running value does not "
+		       "read back; the running one stays");
+		goto out;
+	}
+	if (changed[0])
+		pr_warn("%s: take effect at the next restart only", changed);
 	m->conf = next;
 	manager_apply_conf(m);
 	dp_owner_attach_configured(m->dp);
